@@ -1,0 +1,367 @@
+"""Per-group outcome counts: the one counting pass every fairness number comes from.
+
+A :class:`GroupCounts` is a table with one axis per sensitive attribute (its
+levels, in the order given) and, for classification, two more axes for the
+true and the predicted class. Each cell holds the number of rows and the sum
+of their weights. Every group metric, disparity, test and interval is a
+function of this table; nothing goes back to the rows.
+
+The table is a monoid: :meth:`GroupCounts.merge` adds two tables over the
+same levels, so counting partitions and merging equals counting the whole.
+Breaking down by one attribute, or by every combination of them, is a sum
+over the other axes (:meth:`GroupCounts.marginal`).
+
+With scores (binary tasks), a sparse histogram of the distinct score values
+per group and true label is kept beside the table: exact ROC AUC, Brier score
+and calibration come from it. For regression, per-group sufficient statistics
+(weights, sums, and the centred sum of squares of ``y_true``, merged with
+Chan et al.'s parallel formula) take the place of the confusion axes.
+
+Example:
+    >>> import numpy as np
+    >>> counts = count_classification(
+    ...     group_codes=[np.array([0, 0, 1, 1])], levels=[("a", "b")],
+    ...     attributes=("sf",), y_true=np.array([0, 1, 0, 1]),
+    ...     y_pred=np.array([0, 0, 0, 1]), n_classes=2)
+    >>> counts.rows[..., 1, :].sum(axis=-1).tolist()  # actual positives per group
+    [1, 1]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "GroupCounts",
+    "RegressionSums",
+    "ScoreHistogram",
+    "count_classification",
+    "count_regression",
+    "count_scores",
+]
+
+# Regression statistics, last axis of RegressionSums.values.
+REG_N, REG_W, REG_SUM_PRED, REG_SUM_ERR, REG_SUM_ABS, REG_SUM_SQ, REG_MEAN_Y, REG_M2_Y = range(8)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreHistogram:
+    """Sparse per-group histogram of distinct score values, split by true label.
+
+    ``group`` holds flat group codes (C order over the attribute axes),
+    ``value`` the distinct scores, and ``weight``/``rows`` have shape (m, 2)
+    for negatives and positives. Rows are sorted by (group, value) and unique.
+    """
+
+    group: np.ndarray
+    value: np.ndarray
+    weight: np.ndarray
+    rows: np.ndarray
+
+    def regroup(self, new_group: np.ndarray) -> ScoreHistogram:
+        """Map each flat group code through ``new_group`` and re-aggregate."""
+        return _aggregate_scores(new_group[self.group], self.value, self.weight, self.rows)
+
+    def merge(self, other: ScoreHistogram) -> ScoreHistogram:
+        return _aggregate_scores(
+            np.concatenate([self.group, other.group]),
+            np.concatenate([self.value, other.value]),
+            np.concatenate([self.weight, other.weight]),
+            np.concatenate([self.rows, other.rows]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RegressionSums:
+    """Per-group sufficient statistics for regression metrics.
+
+    ``values`` has shape ``(*levels, 8)``: rows, weight, Σw·ŷ, Σw·e, Σw·|e|,
+    Σw·e² (with e = ŷ − y), the weighted mean of y, and Σw·(y − ȳ_group)².
+    """
+
+    values: np.ndarray
+
+    def sum_over(self, axes: tuple[int, ...]) -> RegressionSums:
+        """Pool groups along ``axes`` (Chan et al. 1979 for the centred term)."""
+        if not axes:
+            return self
+        v = self.values
+        additive = v[..., :REG_MEAN_Y].sum(axis=axes)
+        w = v[..., REG_W]
+        total_w = w.sum(axis=axes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pooled_mean = np.where(
+                total_w > 0, (w * v[..., REG_MEAN_Y]).sum(axis=axes) / total_w, 0.0
+            )
+        expanded = np.expand_dims(pooled_mean, axes)
+        m2 = (v[..., REG_M2_Y] + w * (v[..., REG_MEAN_Y] - expanded) ** 2).sum(axis=axes)
+        return RegressionSums(np.concatenate([additive, pooled_mean[..., None], m2[..., None]], -1))
+
+
+@dataclass(frozen=True, slots=True)
+class GroupCounts:
+    """Outcome counts per combination of sensitive-attribute levels.
+
+    Attributes:
+        attributes: names of the sensitive attributes, one table axis each.
+        levels: the values of each attribute, in axis order (``None`` is the
+            explicit "missing" group).
+        task: ``"binary"``, ``"multiclass"`` or ``"regression"``.
+        classes: class labels along the confusion axes; for binary tasks
+            ``(negative, positive)`` where negative stands for "not pos_label".
+        rows: int64 row counts, shape ``(*levels, k, k)`` (true, predicted);
+            for regression shape ``(*levels,)``.
+        weights: float64 sums of sample weights, same shape as ``rows``.
+        scores: score histogram (binary tasks with a score), else ``None``.
+        regression: regression statistics (regression tasks), else ``None``.
+        weighted: whether sample weights were given.
+    """
+
+    attributes: tuple[str, ...]
+    levels: tuple[tuple[Any, ...], ...]
+    task: str
+    classes: tuple[Any, ...]
+    rows: np.ndarray
+    weights: np.ndarray
+    scores: ScoreHistogram | None = None
+    regression: RegressionSums | None = None
+    weighted: bool = False
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.rows.sum())
+
+    @property
+    def group_shape(self) -> tuple[int, ...]:
+        return tuple(len(lv) for lv in self.levels)
+
+    def merge(self, other: GroupCounts) -> GroupCounts:
+        """Add two tables counted over the same attributes, levels and classes.
+
+        Example:
+            >>> import numpy as np
+            >>> one = count_classification([np.array([0])], [("a",)], ("sf",),
+            ...     np.array([1]), np.array([1]), 2)
+            >>> one.merge(one).n_rows
+            2
+        """
+        if (self.attributes, self.levels, self.task, self.classes) != (
+            other.attributes,
+            other.levels,
+            other.task,
+            other.classes,
+        ):
+            raise ValueError("cannot merge counts over different attributes, levels or classes")
+        scores = None
+        if self.scores is not None and other.scores is not None:
+            scores = self.scores.merge(other.scores)
+        regression = None
+        if self.regression is not None and other.regression is not None:
+            stacked = np.stack([self.regression.values, other.regression.values])
+            regression = RegressionSums(stacked).sum_over((0,))
+        return GroupCounts(
+            attributes=self.attributes,
+            levels=self.levels,
+            task=self.task,
+            classes=self.classes,
+            rows=self.rows + other.rows,
+            weights=self.weights + other.weights,
+            scores=scores,
+            regression=regression,
+            weighted=self.weighted or other.weighted,
+        )
+
+    def marginal(self, keep: Sequence[str]) -> GroupCounts:
+        """Counts broken down by the attributes in ``keep`` only (others summed out)."""
+        keep_idx = [self.attributes.index(a) for a in keep]
+        drop = tuple(i for i in range(len(self.attributes)) if i not in keep_idx)
+        order = keep_idx  # keep the requested attribute order
+        rows = self.rows.sum(axis=drop)
+        weights = self.weights.sum(axis=drop)
+        kept_sorted = sorted(keep_idx)
+        perm = [kept_sorted.index(i) for i in order]
+        n_conf = rows.ndim - len(kept_sorted)
+        axes = perm + list(range(len(perm), len(perm) + n_conf))
+        rows = rows.transpose(axes)
+        weights = weights.transpose(axes)
+        scores = None
+        if self.scores is not None:
+            shape = self.group_shape
+            idx = np.indices(shape).reshape(len(shape), -1)
+            new_shape = tuple(shape[i] for i in order)
+            new_codes = (
+                np.ravel_multi_index(tuple(idx[i] for i in order), new_shape)
+                if order
+                else np.zeros(idx.shape[1], dtype=np.int64)
+            )
+            scores = self.scores.regroup(new_codes)
+        regression = None
+        if self.regression is not None:
+            reg = self.regression.sum_over(drop).values
+            regression = RegressionSums(reg.transpose([*perm, reg.ndim - 1]))
+        return GroupCounts(
+            attributes=tuple(keep),
+            levels=tuple(self.levels[i] for i in order),
+            task=self.task,
+            classes=self.classes,
+            rows=rows,
+            weights=weights,
+            scores=scores,
+            regression=regression,
+            weighted=self.weighted,
+        )
+
+    def flat(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and weights with all attribute axes flattened into one group axis."""
+        g = int(np.prod(self.group_shape, dtype=np.int64))
+        tail = self.rows.shape[len(self.attributes) :]
+        return self.rows.reshape(g, *tail), self.weights.reshape(g, *tail)
+
+    def group_labels(self) -> list[tuple[Any, ...]]:
+        """Attribute values of each flat group, in flat (C) order."""
+        return [tuple(self.levels[a][i] for a, i in enumerate(ix)) for ix in np.ndindex(*self.group_shape)]
+
+
+def _flat_codes(group_codes: Sequence[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    if len(group_codes) == 1:
+        return np.asarray(group_codes[0], dtype=np.int64)
+    flat = np.zeros(len(group_codes[0]), dtype=np.int64)
+    for codes, size in zip(group_codes, shape, strict=True):
+        flat *= size
+        flat += codes
+    return flat
+
+
+def count_classification(
+    group_codes: Sequence[np.ndarray],
+    levels: Sequence[tuple[Any, ...]],
+    attributes: tuple[str, ...],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    n_classes: int,
+    *,
+    sample_weight: np.ndarray | None = None,
+    classes: tuple[Any, ...] | None = None,
+    task: str = "binary",
+) -> GroupCounts:
+    """Count rows (and weights) per group × true class × predicted class.
+
+    ``group_codes`` are integer codes into ``levels`` per attribute; ``y_true``
+    and ``y_pred`` are class codes in ``range(n_classes)``. One ``bincount``
+    over ``(group, true, predicted)`` cells does all the work.
+    """
+    shape = tuple(len(lv) for lv in levels)
+    n_groups = int(np.prod(shape, dtype=np.int64))
+    k = n_classes
+    cell = _flat_codes(group_codes, shape) * (k * k)
+    cell += np.asarray(y_true, dtype=np.int64) * k
+    cell += np.asarray(y_pred, dtype=np.int64)
+    size = n_groups * k * k
+    rows = np.bincount(cell, minlength=size).astype(np.int64)
+    if sample_weight is None:
+        weights = rows.astype(np.float64)
+    else:
+        weights = np.bincount(cell, weights=np.asarray(sample_weight, np.float64), minlength=size)
+    return GroupCounts(
+        attributes=attributes,
+        levels=tuple(tuple(lv) for lv in levels),
+        task=task,
+        classes=classes if classes is not None else tuple(range(k)),
+        rows=rows.reshape(*shape, k, k),
+        weights=weights.reshape(*shape, k, k),
+        weighted=sample_weight is not None,
+    )
+
+
+def _aggregate_scores(
+    group: np.ndarray, value: np.ndarray, weight: np.ndarray, rows: np.ndarray
+) -> ScoreHistogram:
+    if len(group) == 0:
+        return ScoreHistogram(group, value, weight, rows)
+    order = np.lexsort((value, group))
+    group, value, weight, rows = group[order], value[order], weight[order], rows[order]
+    start = np.ones(len(group), dtype=bool)
+    start[1:] = (group[1:] != group[:-1]) | (value[1:] != value[:-1])
+    idx = np.flatnonzero(start)
+    return ScoreHistogram(
+        group=group[idx],
+        value=value[idx],
+        weight=np.add.reduceat(weight, idx, axis=0),
+        rows=np.add.reduceat(rows, idx, axis=0),
+    )
+
+
+def count_scores(
+    group_codes: Sequence[np.ndarray],
+    levels: Sequence[tuple[Any, ...]],
+    y_true: np.ndarray,
+    score: np.ndarray,
+    *,
+    sample_weight: np.ndarray | None = None,
+) -> ScoreHistogram:
+    """Histogram of distinct scores per flat group and true label (0/1 codes)."""
+    shape = tuple(len(lv) for lv in levels)
+    group = _flat_codes(group_codes, shape)
+    y = np.asarray(y_true, dtype=np.int64)
+    n = len(y)
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    weight = np.zeros((n, 2))
+    weight[np.arange(n), y] = w
+    rows = np.zeros((n, 2), dtype=np.int64)
+    rows[np.arange(n), y] = 1
+    return _aggregate_scores(group, np.asarray(score, np.float64), weight, rows)
+
+
+def count_regression(
+    group_codes: Sequence[np.ndarray],
+    levels: Sequence[tuple[Any, ...]],
+    attributes: tuple[str, ...],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    *,
+    sample_weight: np.ndarray | None = None,
+) -> GroupCounts:
+    """Per-group regression statistics in two bincount passes (sums, then centred squares)."""
+    shape = tuple(len(lv) for lv in levels)
+    n_groups = int(np.prod(shape, dtype=np.int64))
+    g = _flat_codes(group_codes, shape)
+    y = np.asarray(y_true, np.float64)
+    p = np.asarray(y_pred, np.float64)
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    e = p - y
+
+    def bc(x: np.ndarray | None) -> np.ndarray:
+        return np.bincount(g, weights=x, minlength=n_groups)
+
+    rows = bc(None).astype(np.int64)
+    wsum = bc(w)
+    sum_y = bc(w * y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_y = np.where(wsum > 0, sum_y / np.where(wsum > 0, wsum, 1), 0.0)
+    stats = np.stack(
+        [
+            rows.astype(np.float64),
+            wsum,
+            bc(w * p),
+            bc(w * e),
+            bc(w * np.abs(e)),
+            bc(w * e * e),
+            mean_y,
+            bc(w * (y - mean_y[g]) ** 2),
+        ],
+        axis=-1,
+    )
+    return GroupCounts(
+        attributes=attributes,
+        levels=tuple(tuple(lv) for lv in levels),
+        task="regression",
+        classes=(),
+        rows=rows.reshape(shape),
+        weights=wsum.reshape(shape),
+        regression=RegressionSums(stats.reshape(*shape, 8)),
+        weighted=sample_weight is not None,
+    )

@@ -1,0 +1,98 @@
+"""The four-fifths rule, with significance and shortfall, never a bare pass/fail.
+
+For each group g, against the group h with the highest selection rate
+(EEOC Uniform Guidelines, 29 CFR 1607.4(D)):
+
+- impact ratio ``IR_g = SR_g / SR_h`` (SR from weights when given);
+- two-proportion pooled z-test on row counts: ``p = (s_g + s_h)/(n_g + n_h)``,
+  ``z = (s_g/n_g − s_h/n_h) / √(p(1 − p)(1/n_g + 1/n_h))``, two-sided p-value
+  ``2·(1 − Φ(|z|))``; undefined when ``p`` is 0 or 1;
+- Fisher's exact test (two-sided, ``scipy.stats.fisher_exact``) on
+  ``[[s_g, n_g − s_g], [s_h, n_h − s_h]]``, reliable for small counts;
+- shortfall: the fewest extra selections of g (in rows) that bring its rate
+  to ``threshold · SR_h``: ``max(0, ⌈threshold · SR_h · n_g − s_g⌉)``.
+
+Example:
+    >>> import numpy as np
+    >>> rows = four_fifths_rows(np.array([10, 50]), np.array([100, 100]),
+    ...                         np.array([0.1, 0.5]), threshold=0.8)
+    >>> rows[0]["impact_ratio"], rows[0]["shortfall"]
+    (0.2, 30)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy.stats import fisher_exact, norm
+
+__all__ = ["four_fifths_rows"]
+
+
+def four_fifths_rows(
+    selected: np.ndarray,
+    counts: np.ndarray,
+    rates: np.ndarray,
+    *,
+    threshold: float = 0.8,
+    include: np.ndarray | None = None,
+) -> list[dict[str, Any]]:
+    """One dict per group: impact ratio, z-test, Fisher test and shortfall.
+
+    ``selected`` and ``counts`` are row counts per group, ``rates`` the
+    (possibly weighted) selection rates. Groups outside ``include`` get
+    ``None`` values with a reason.
+    """
+    g = len(counts)
+    include = np.ones(g, dtype=bool) if include is None else include
+    candidates = np.where(include & ~np.isnan(rates), rates, -np.inf)
+    top = int(np.argmax(candidates)) if np.isfinite(candidates).any() else None
+    out: list[dict[str, Any]] = []
+    for i in range(g):
+        row: dict[str, Any] = {
+            "selected": int(selected[i]),
+            "count": int(counts[i]),
+            "selection_rate": None if np.isnan(rates[i]) else float(rates[i]),
+            "impact_ratio": None,
+            "z_statistic": None,
+            "z_p_value": None,
+            "fisher_p_value": None,
+            "shortfall": None,
+            "below_threshold": None,
+            "is_reference": top == i,
+            "reason": None,
+        }
+        out.append(row)
+        if not include[i]:
+            row["reason"] = "group smaller than min_group_size"
+            continue
+        if top is None or np.isnan(rates[i]):
+            row["reason"] = "selection rate undefined"
+            continue
+        top_rate = float(rates[top])
+        if top_rate == 0:
+            row["reason"] = "no group has any selection (highest selection rate is 0)"
+            continue
+        ratio = float(rates[i]) / top_rate
+        row["impact_ratio"] = ratio
+        row["below_threshold"] = ratio < threshold
+        n_g, s_g = int(counts[i]), int(selected[i])
+        row["shortfall"] = max(0, math.ceil(threshold * top_rate * n_g - s_g - 1e-9))
+        if i == top:
+            row["reason"] = "reference group (highest selection rate)"
+            continue
+        n_h, s_h = int(counts[top]), int(selected[top])
+        pooled = (s_g + s_h) / (n_g + n_h)
+        if 0 < pooled < 1:
+            se = math.sqrt(pooled * (1 - pooled) * (1 / n_g + 1 / n_h))
+            z = (s_g / n_g - s_h / n_h) / se
+            row["z_statistic"] = z
+            row["z_p_value"] = float(2 * norm.sf(abs(z)))
+        else:
+            row["reason"] = "z-test undefined: pooled selection rate is 0 or 1"
+        row["fisher_p_value"] = float(
+            fisher_exact([[s_g, n_g - s_g], [s_h, n_h - s_h]], alternative="two-sided")[1]
+        )
+    return out

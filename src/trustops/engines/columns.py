@@ -1,0 +1,194 @@
+"""Columns out of any frame: pandas, Polars, PyArrow, NumPy, or plain sequences.
+
+This is the edge where user data becomes NumPy arrays and integer group
+codes for the core. Backends are recognised by their module name and never
+imported unless the user already passed one of their objects (so importing
+trustops pulls in neither pandas nor Polars).
+
+Sensitive columns are encoded to codes into their sorted distinct values
+(so results do not depend on row order); nulls are an error or, with
+``missing="group"``, their own group whose value is ``None``.
+
+Example:
+    >>> import numpy as np
+    >>> enc = encode_groups(np.array(["b", "a", "b"]), "sex", missing="error")
+    >>> enc.codes.tolist(), enc.levels
+    ([1, 0, 1], ('a', 'b'))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from trustops.errors import (
+    EmptyDataError,
+    InputError,
+    MissingColumnError,
+    MissingValuesError,
+    UsageError,
+)
+
+__all__ = ["EncodedGroups", "column_names", "encode_groups", "get_column", "to_numpy"]
+
+MISSING_MODES = ("error", "group")
+
+
+def _backend(obj: Any) -> str:
+    module = type(obj).__module__.split(".")[0]
+    return module if module in ("pandas", "polars", "pyarrow", "numpy") else "other"
+
+
+def column_names(data: Any) -> list[str]:
+    """Column names of a dataframe-like object."""
+    kind = _backend(data)
+    if kind == "pandas":
+        return [str(c) for c in data.columns]
+    if kind == "polars":
+        if type(data).__name__ == "LazyFrame":
+            return list(data.collect_schema().names())
+        return list(data.columns)
+    if kind == "pyarrow":
+        return list(data.schema.names)
+    if isinstance(data, Mapping):
+        return [str(k) for k in data]
+    raise InputError(f"unsupported data type {type(data).__name__}",
+                     hint="pass a pandas, Polars or PyArrow table, or a dict of arrays")
+
+
+def get_column(data: Any, name: str, role: str) -> Any:
+    """The column ``name`` of ``data``, or :class:`MissingColumnError` naming its role."""
+    names = column_names(data)
+    if name not in names:
+        raise MissingColumnError(name, available=names, role=role)
+    kind = _backend(data)
+    if kind == "pandas":
+        return data[name]
+    if kind == "polars":
+        if type(data).__name__ == "LazyFrame":
+            return data.select(name).collect().to_series()
+        return data.get_column(name)
+    if kind == "pyarrow":
+        return data.column(name)
+    return data[name]
+
+
+def _length(col: Any) -> int:
+    return len(col)
+
+
+def to_numpy(col: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Values and a null mask (null, None or NaN) of a 1-D column."""
+    kind = _backend(col)
+    if kind == "pandas":
+        mask = col.isna().to_numpy()
+        values = col.to_numpy() if not mask.any() else col.to_numpy(dtype=object)
+        if str(col.dtype) == "category":
+            values = np.asarray(col.astype(object).to_numpy())
+        return np.asarray(values), np.asarray(mask, dtype=bool)
+    if kind == "polars":
+        col = col.to_arrow()
+        kind = "pyarrow"
+    if kind == "pyarrow":
+        if isinstance(col, pa.ChunkedArray):
+            col = col.combine_chunks()
+        if pa.types.is_dictionary(col.type):
+            col = col.dictionary_decode()
+        mask = np.asarray(pc.is_null(col, nan_is_null=True).to_numpy(zero_copy_only=False), bool)
+        values = col.to_numpy(zero_copy_only=False)
+        return np.asarray(values), mask
+    arr = np.asarray(col)
+    if arr.ndim != 1:
+        raise InputError(f"column {name!r} must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind == "f":
+        mask = np.isnan(arr)
+    elif arr.dtype.kind == "O":
+        mask = np.fromiter((v is None or (isinstance(v, float) and v != v) for v in arr),
+                           dtype=bool, count=len(arr))
+    else:
+        mask = np.zeros(len(arr), dtype=bool)
+    return arr, mask
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedGroups:
+    """Integer codes into ``levels`` (sorted; ``None`` last for the missing group)."""
+
+    codes: np.ndarray
+    levels: tuple[Any, ...]
+
+
+def _sort_key(v: Any) -> tuple[int, Any]:
+    if v is None:
+        return (2, "")
+    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+        return (0, float(v))
+    return (1, str(v))
+
+
+def _finish(codes: np.ndarray, uniques: Sequence[Any], null_mask: np.ndarray | None,
+            name: str, missing: str) -> EncodedGroups:
+    """Sort the levels, remap codes, and place nulls per ``missing``."""
+    uniques = [u.item() if isinstance(u, np.generic) else u for u in uniques]
+    order = sorted(range(len(uniques)), key=lambda i: _sort_key(uniques[i]))
+    remap = np.empty(len(uniques) + 1, dtype=np.int64)
+    remap[np.asarray(order, dtype=np.int64)] = np.arange(len(order))
+    levels = [uniques[i] for i in order]
+    n_null = int(null_mask.sum()) if null_mask is not None else 0
+    if n_null:
+        if missing == "error":
+            raise MissingValuesError(
+                name, n_null, hint="pass missing='group' (CLI: --missing group) to report them "
+                "as their own group, or drop those rows")
+        remap[-1] = len(levels)  # code -1 → the missing group
+        levels.append(None)
+    else:
+        remap[-1] = -1
+    return EncodedGroups(remap[codes], tuple(levels))
+
+
+def encode_groups(col: Any, name: str, *, missing: str = "error") -> EncodedGroups:
+    """Encode a sensitive column to sorted integer codes (hash-based, O(n))."""
+    if missing not in MISSING_MODES:
+        raise UsageError(f"missing must be one of {', '.join(MISSING_MODES)}, got {missing!r}")
+    kind = _backend(col)
+    if kind == "pandas":
+        import pandas as pd
+
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        nulls = codes < 0
+        return _finish(np.asarray(codes, dtype=np.int64), list(uniques), nulls, name, missing)
+    if kind == "polars":
+        col = col.to_arrow()
+    if kind not in ("polars", "pyarrow"):
+        arr, nulls = to_numpy(col, name)
+        if arr.dtype.kind in "biu" or (arr.dtype.kind == "f" and not nulls.any()):
+            uniques, codes = np.unique(arr, return_inverse=True)
+            return _finish(codes.astype(np.int64), list(uniques), None, name, missing)
+        col = pa.array(np.where(nulls, None, arr) if nulls.any() else arr, from_pandas=True)
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if pa.types.is_floating(col.type):
+        col = pc.if_else(pc.is_nan(col), pa.scalar(None, col.type), col)
+    enc = col if pa.types.is_dictionary(col.type) else pc.dictionary_encode(col)
+    indices = enc.indices
+    nulls = np.asarray(pc.is_null(indices).to_numpy(zero_copy_only=False), dtype=bool)
+    codes = np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return _finish(codes, enc.dictionary.to_pylist(), nulls, name, missing)
+
+
+def check_lengths(columns: Mapping[str, Any]) -> int:
+    """The common length of ``columns``; :class:`InputError` naming the odd one out."""
+    lengths = {name: _length(col) for name, col in columns.items()}
+    n = next(iter(lengths.values()))
+    for name, length in lengths.items():
+        if length != n:
+            raise InputError(f"column {name!r} has {length} rows, expected {n}")
+    if n == 0:
+        raise EmptyDataError("the data has no rows")
+    return n
