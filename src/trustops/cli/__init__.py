@@ -1,0 +1,84 @@
+"""The ``trustops`` command line: a thin Typer + Rich layer over the library.
+
+Exit codes, the same for every command:
+
+- 0: success, or the check passed;
+- 1: the check failed (e.g. an impact ratio under ``--fail-below``);
+- 2: usage or input error: one line on stderr, never a traceback.
+
+Errors are mapped to exit codes in exactly one place, :class:`TrustOpsGroup`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+try:  # Typer >= 0.24 vendors Click and raises its own copies of Click's exceptions
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - older Typer on Click
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
+
+from trustops.errors import TrustOpsError
+
+__all__ = ["app", "main"]
+
+
+class TrustOpsGroup(TyperGroup):
+    """Runs a command and turns every error into one stderr line and an exit code."""
+
+    def main(self, args: Any = None, prog_name: str | None = None,  # type: ignore[override]
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else 0
+        except click_exceptions.NoArgsIsHelpError as exc:
+            typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            code = 0
+        except click_exceptions.UsageError as exc:
+            typer.echo(f"error: {exc.format_message()}", err=True)
+            code = 2
+        except TrustOpsError as exc:
+            typer.echo(f"error: {exc.one_line()}", err=True)
+            code = exc.exit_code
+        except typer.Abort:
+            typer.echo("aborted", err=True)
+            code = 1
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(
+    cls=TrustOpsGroup,
+    name="trustops",
+    help="Ethical-AI compliance in the ML pipeline: fairness, transparency, accountability.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _register() -> None:
+    from trustops.cli import dataset, demo, fairness  # noqa: F401  (commands register on import)
+
+
+@app.command()
+def version() -> None:
+    """Print the trustops version."""
+    from trustops import __version__
+
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+_register()

@@ -1,0 +1,73 @@
+"""CSV and Parquet files in and out, through PyArrow (no pandas needed).
+
+Example:
+    >>> import pyarrow as pa, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> write_table(pa.table({"a": [1, 2]}), path)
+    >>> read_table(path, columns=["a"]).num_rows
+    2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from trustops.errors import InputError, MissingColumnError, UsageError
+
+__all__ = ["FORMATS", "read_table", "write_table"]
+
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def _format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None and path.is_dir():
+        return "parquet"
+    if fmt is None:
+        raise UsageError(f"cannot tell the format of {path.name!r}",
+                         hint="use a .csv or .parquet file")
+    return fmt
+
+
+def read_table(path: str | Path, *, columns: Sequence[str] | None = None) -> pa.Table:
+    """Read a CSV or Parquet file (or Parquet directory), only ``columns`` if given."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"file {str(path)!r} not found")
+    fmt = _format(path)
+    wanted = list(dict.fromkeys(columns)) if columns is not None else None
+    try:
+        if fmt == "parquet":
+            schema = pq.read_schema(path) if path.is_file() else pq.ParquetDataset(path).schema
+            _check(wanted, schema.names)
+            return pq.read_table(path, columns=wanted)
+        table = pacsv.read_csv(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot read {path.name!r}: {first}") from None
+    if table.num_columns == 0:
+        raise InputError(f"file {path.name!r} has no columns")
+    _check(wanted, table.column_names)
+    return table.select(wanted) if wanted is not None else table
+
+
+def _check(wanted: Sequence[str] | None, names: Sequence[str]) -> None:
+    for name in wanted or ():
+        if name not in names:
+            raise MissingColumnError(name, available=names)
+
+
+def write_table(table: pa.Table, path: str | Path) -> None:
+    """Write ``table`` as CSV or Parquet, chosen by the file suffix."""
+    path = Path(path)
+    fmt = _format(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "parquet":
+        pq.write_table(table, path)
+    else:
+        pacsv.write_csv(table, path)
