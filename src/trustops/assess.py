@@ -77,14 +77,14 @@ def _binary_codes(a: np.ndarray, name: str, pos_label: Any) -> tuple[np.ndarray,
         return (a == pos_label).astype(np.int8), (1 - pos_label if pos_label in (0, 1) else None)
     values = _distinct(a)
     others = [v for v in values if v != pos_label]
+    if len(values) == 2 and pos_label not in values:
+        raise LabelError(name, f"pos_label {pos_label!r} is not one of the labels "
+                         f"{values[0]!r}, {values[1]!r}", hint="pass pos_label=<the favourable label>")
     if len(others) > 1:
         shown = ", ".join(repr(v) for v in values[:10])
         raise LabelError(name, f"binary task needs at most two label values, found "
                          f"{len(values)}: {shown}", hint="pass task='multiclass' or 'regression', "
                          "or binarise the labels")
-    if len(values) == 2 and pos_label not in values:
-        raise LabelError(name, f"pos_label {pos_label!r} is not one of the labels "
-                         f"{values[0]!r}, {values[1]!r}", hint="pass pos_label=<the favourable label>")
     return (a == pos_label).astype(np.int8), (others[0] if others else None)
 
 

@@ -38,7 +38,7 @@ def demo(
     from trustops.assess import assess_fairness
     from trustops.datasets import CREDIT_FEATURES, make_credit
     from trustops.engines.files import write_table
-    from trustops.reports.fairness import rich_tables, to_html, to_json, to_markdown
+    from trustops.reports.fairness import fmt_p, rich_tables, to_html, to_json, to_markdown
 
     console = Console()
     output.mkdir(parents=True, exist_ok=True)
@@ -76,11 +76,11 @@ def demo(
     for b in report.breakdowns:
         for row in b.four_fifths:
             if row["below_threshold"]:
-                group = escape(", ".join(f"{k}={v}" for k, v in row["group"].items()))
-                console.print(
-                    f"[bold red]four-fifths rule:[/] impact_ratio[{group}] = "
-                    f"{row['impact_ratio']:.3f} < 0.80 (n={row['count']:,}, Fisher p="
-                    f"{row['fisher_p_value']:.2g}, {row['shortfall']} more approvals needed)")
+                group = ", ".join(f"{k}={v}" for k, v in row["group"].items())
+                console.print("[bold red]four-fifths rule:[/] " + escape(
+                    f"impact_ratio[{group}] = {row['impact_ratio']:.3f} < 0.80 "
+                    f"(n={row['count']:,}, Fisher p={fmt_p(row['fisher_p_value'])}, "
+                    f"{row['shortfall']} more approvals needed)"))
     di = report.aggregates.get("disparate_impact")
     if di is not None:
         console.print(f"disparate impact (AIF360, unprivileged / race=A): {di:.3f}")

@@ -75,7 +75,7 @@ def fairness(
     """
     from trustops.assess import assess_fairness
     from trustops.engines.files import read_table
-    from trustops.reports.fairness import rich_tables, to_html, to_json, to_markdown
+    from trustops.reports.fairness import fmt_p, rich_tables, to_html, to_json, to_markdown
 
     if fail_below is not None and not 0 < fail_below <= 1:
         raise UsageError(f"--fail-below must be in (0, 1], got {fail_below}")
@@ -116,7 +116,8 @@ def fairness(
         ]
         if below:
             for row in below:
-                group = escape(", ".join(f"{k}={v}" for k, v in row["group"].items()))
-                err.print(f"[red]FAIL[/] impact_ratio[{group}] = {row['impact_ratio']:.3f} < "
-                          f"{fail_below} (n={row['count']}, Fisher p={row['fisher_p_value']})")
+                group = ", ".join(f"{k}={v}" for k, v in row["group"].items())
+                err.print("[red]FAIL[/] " + escape(
+                    f"impact_ratio[{group}] = {row['impact_ratio']:.3f} < {fail_below} "
+                    f"(n={row['count']}, Fisher p={fmt_p(row['fisher_p_value'])})"))
             raise typer.Exit(1)

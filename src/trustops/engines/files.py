@@ -46,7 +46,8 @@ def read_table(path: str | Path, *, columns: Sequence[str] | None = None) -> pa.
             schema = pq.read_schema(path) if path.is_file() else pq.ParquetDataset(path).schema
             _check(wanted, schema.names)
             return pq.read_table(path, columns=wanted)
-        table = pacsv.read_csv(path)
+        # An empty field is a missing value, for text columns too.
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
     except (pa.ArrowInvalid, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"cannot read {path.name!r}: {first}") from None

@@ -387,6 +387,10 @@ def build_report(
     task, attrs = counts.task, counts.attributes
     conf_axes = 0 if task == "regression" else 2
     names = metric_names(task, counts.classes, with_scores=counts.scores is not None)
+    if privileged is not None:
+        _match(counts, privileged, "privileged")  # fail early, naming the role given
+    if reference is not None:
+        _match(counts, reference, "reference")
     reference = reference if reference is not None else privileged
     undefined: list[UndefinedValue] = []
 
