@@ -78,13 +78,18 @@ def _binary_codes(a: np.ndarray, name: str, pos_label: Any) -> tuple[np.ndarray,
     values = _distinct(a)
     others = [v for v in values if v != pos_label]
     if len(values) == 2 and pos_label not in values:
-        raise LabelError(name, f"pos_label {pos_label!r} is not one of the labels "
-                         f"{values[0]!r}, {values[1]!r}", hint="pass pos_label=<the favourable label>")
+        raise LabelError(
+            name,
+            f"pos_label {pos_label!r} is not one of the labels {values[0]!r}, {values[1]!r}",
+            hint="pass pos_label=<the favourable label>",
+        )
     if len(others) > 1:
         shown = ", ".join(repr(v) for v in values[:10])
-        raise LabelError(name, f"binary task needs at most two label values, found "
-                         f"{len(values)}: {shown}", hint="pass task='multiclass' or 'regression', "
-                         "or binarise the labels")
+        raise LabelError(
+            name,
+            f"binary task needs at most two label values, found {len(values)}: {shown}",
+            hint="pass task='multiclass' or 'regression', or binarise the labels",
+        )
     return (a == pos_label).astype(np.int8), (others[0] if others else None)
 
 
@@ -94,8 +99,12 @@ def _as_columns(
     """Map roles to raw columns; with ``data=None`` the arguments are the arrays."""
     cols: dict[str, Any] = {}
     if data is not None:
-        for role, name in (("y_true", y_true), ("y_pred", y_pred), ("score", score),
-                           ("sample_weight", sample_weight)):
+        for role, name in (
+            ("y_true", y_true),
+            ("y_pred", y_pred),
+            ("score", score),
+            ("sample_weight", sample_weight),
+        ):
             if name is None:
                 continue
             if not isinstance(name, str):
@@ -107,12 +116,18 @@ def _as_columns(
         sens = {n: get_column(data, n, "sensitive") for n in names}
         cols.update({f"sensitive:{n}": c for n, c in sens.items()})
         return cols, names
-    for role, arr in (("y_true", y_true), ("y_pred", y_pred), ("score", score),
-                      ("sample_weight", sample_weight)):
+    for role, arr in (
+        ("y_true", y_true),
+        ("y_pred", y_pred),
+        ("score", score),
+        ("sample_weight", sample_weight),
+    ):
         if arr is not None:
             cols[role] = arr
-    if isinstance(sensitive, Mapping) or type(sensitive).__module__.split(".")[0] in (
-            "pandas", "polars", "pyarrow") and hasattr(sensitive, "columns"):
+    if isinstance(sensitive, Mapping) or (
+        type(sensitive).__module__.split(".")[0] in ("pandas", "polars", "pyarrow")
+        and hasattr(sensitive, "columns")
+    ):
         names = column_names(sensitive)
         for n in names:
             cols[f"sensitive:{n}"] = get_column(sensitive, n, "sensitive")
@@ -175,8 +190,17 @@ def count_groups(
         t, neg_t = _binary_codes(yt, label_name, pos_label)
         p, neg_p = _binary_codes(yp, pred_name, pos_label)
         negative = neg_t if neg_t is not None else neg_p
-        counts = count_classification(codes, levels, attrs, t, p, 2, sample_weight=weights,
-                                      classes=(negative, pos_label), task="binary")
+        counts = count_classification(
+            codes,
+            levels,
+            attrs,
+            t,
+            p,
+            2,
+            sample_weight=weights,
+            classes=(negative, pos_label),
+            task="binary",
+        )
         if "score" in cols:
             sname = score if isinstance(score, str) else "score"
             s, s_null = to_numpy(cols["score"], sname)
@@ -185,19 +209,37 @@ def count_groups(
                 raise InputError(f"column {sname!r} must be numeric, got {s.dtype}")
             s = s.astype(np.float64)
             if s.min() < 0 or s.max() > 1:
-                raise InputError(f"column {sname!r} must hold probabilities in [0, 1], "
-                                 f"found values in [{s.min():g}, {s.max():g}]")
+                raise InputError(
+                    f"column {sname!r} must hold probabilities in [0, 1], "
+                    f"found values in [{s.min():g}, {s.max():g}]"
+                )
             hist = count_scores(codes, levels, t, s, sample_weight=weights)
-            counts = GroupCounts(counts.attributes, counts.levels, counts.task, counts.classes,
-                                 counts.rows, counts.weights, scores=hist,
-                                 weighted=counts.weighted)
+            counts = GroupCounts(
+                counts.attributes,
+                counts.levels,
+                counts.task,
+                counts.classes,
+                counts.rows,
+                counts.weights,
+                scores=hist,
+                weighted=counts.weighted,
+            )
         return counts
     classes = sorted(set(_distinct(yt)) | set(_distinct(yp)), key=lambda v: (str(type(v)), v))
     lookup = np.asarray(classes, dtype=object if yt.dtype.kind == "O" else None)
     t = np.searchsorted(lookup, yt) if lookup.dtype.kind != "O" else _codes_for(yt, classes)
     p = np.searchsorted(lookup, yp) if lookup.dtype.kind != "O" else _codes_for(yp, classes)
-    return count_classification(codes, levels, attrs, t, p, len(classes),
-                                sample_weight=weights, classes=tuple(classes), task="multiclass")
+    return count_classification(
+        codes,
+        levels,
+        attrs,
+        t,
+        p,
+        len(classes),
+        sample_weight=weights,
+        classes=tuple(classes),
+        task="multiclass",
+    )
 
 
 def _codes_for(a: np.ndarray, classes: list[Any]) -> np.ndarray:
@@ -269,9 +311,17 @@ def assess_fairness(
         >>> r.overall["selection_rate"], r.difference("true_positive_rate")
         (0.25, 1.0)
     """
-    counts = count_groups(data, y_true=y_true, y_pred=y_pred, sensitive=sensitive, score=score,
-                          sample_weight=sample_weight, task=task, pos_label=pos_label,
-                          missing=missing)
+    counts = count_groups(
+        data,
+        y_true=y_true,
+        y_pred=y_pred,
+        sensitive=sensitive,
+        score=score,
+        sample_weight=sample_weight,
+        task=task,
+        pos_label=pos_label,
+        missing=missing,
+    )
     return build_report(
         counts,
         pos_label=pos_label if counts.task == "binary" else None,

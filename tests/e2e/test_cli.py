@@ -34,24 +34,45 @@ BASE = ("--y-true", "repaid", "--y-pred", "approved", "--sensitive", "race")
 
 
 def test_json_output_agrees_with_python_api(credit_csv: Path) -> None:
-    result = run("fairness", credit_csv, *BASE, "--sensitive", "sex", "--format", "json",
-                 "--privileged", "race=A")
+    result = run(
+        "fairness",
+        credit_csv,
+        *BASE,
+        "--sensitive",
+        "sex",
+        "--format",
+        "json",
+        "--privileged",
+        "race=A",
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     table = pacsv.read_csv(credit_csv)
-    report = trustops.assess_fairness(table, y_true="repaid", y_pred="approved",
-                                      sensitive=["race", "sex"], privileged={"race": "A"})
+    report = trustops.assess_fairness(
+        table,
+        y_true="repaid",
+        y_pred="approved",
+        sensitive=["race", "sex"],
+        privileged={"race": "A"},
+    )
     assert doc["overall"]["selection_rate"] == pytest.approx(report.overall["selection_rate"])
     assert doc["disparities"]["selection_rate"]["difference"] == pytest.approx(
-        report.difference("selection_rate"))
+        report.difference("selection_rate")
+    )
     assert {"overall", "by_group", "disparities", "four_fifths"} <= doc.keys()
     groups = [g["group"] for g in doc["by_group"]]
     assert {"race": "C"} in groups and {"sex": "male"} in groups
     entry = doc["by_group"][0]
     assert {"group", "count", "selection_rate", "true_positive_rate"} <= entry.keys()
     sr = doc["disparities"]["selection_rate"]
-    assert {"difference", "ratio", "difference_to_overall", "ratio_to_overall",
-            "difference_to_reference", "ratio_to_reference"} <= sr.keys()
+    assert {
+        "difference",
+        "ratio",
+        "difference_to_overall",
+        "ratio_to_overall",
+        "difference_to_reference",
+        "ratio_to_reference",
+    } <= sr.keys()
     ff = {json.dumps(r["group"]): r for r in doc["four_fifths"]}
     c = ff[json.dumps({"race": "C"})]
     assert c["impact_ratio"] < 0.8 and c["fisher_p_value"] < 0.05 and c["shortfall"] > 0
@@ -73,8 +94,20 @@ def test_table_markdown_html_and_output_file(credit_csv: Path, tmp_path: Path) -
 def test_parquet_intersectional_bootstrap(credit_csv: Path, tmp_path: Path) -> None:
     path = tmp_path / "credit.parquet"
     pq.write_table(pacsv.read_csv(credit_csv), path)
-    result = run("fairness", path, *BASE, "--sensitive", "sex", "--intersectional",
-                 "--bootstrap", "200", "--seed", "1", "--format", "json")
+    result = run(
+        "fairness",
+        path,
+        *BASE,
+        "--sensitive",
+        "sex",
+        "--intersectional",
+        "--bootstrap",
+        "200",
+        "--seed",
+        "1",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["intersectional"] is True
@@ -95,8 +128,11 @@ def test_fail_below_exits_one_and_explains(credit_csv: Path) -> None:
 def bad_data(tmp_path: Path) -> dict[str, Path]:
     rng = np.random.default_rng(0)
     n = 40
-    ok = {"y": rng.integers(0, 2, n), "p": rng.integers(0, 2, n),
-          "g": np.where(rng.random(n) < 0.5, "a", "b")}
+    ok = {
+        "y": rng.integers(0, 2, n),
+        "p": rng.integers(0, 2, n),
+        "g": np.where(rng.random(n) < 0.5, "a", "b"),
+    }
     files = {}
 
     def write(name: str, columns: dict) -> None:
@@ -143,8 +179,9 @@ GOOD = ("--y-true", "y", "--y-pred", "p", "--sensitive", "g")
         ("ok", (*GOOD, "--confidence", "1.5"), "confidence"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_two(bad_data: dict[str, Path], case: str,
-                                            args: tuple[str, ...], message: str) -> None:
+def test_bad_input_is_one_line_and_exit_two(
+    bad_data: dict[str, Path], case: str, args: tuple[str, ...], message: str
+) -> None:
     result = run("fairness", bad_data[case], *args)
     assert result.exit_code == 2, result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -162,8 +199,9 @@ def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_nulls_as_their_own_group(bad_data: dict[str, Path]) -> None:
-    result = run("fairness", bad_data["null_group"], *GOOD, "--missing", "group",
-                 "--format", "json")
+    result = run(
+        "fairness", bad_data["null_group"], *GOOD, "--missing", "group", "--format", "json"
+    )
     assert result.exit_code == 0, result.output
     groups = [g["group"]["g"] for g in json.loads(result.stdout)["by_group"]]
     assert groups == ["a", "b", None]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +12,7 @@ from rich.console import Console
 from trustops.cli import app
 
 
-class DatasetName(str, Enum):
+class DatasetName(StrEnum):
     credit = "credit"
 
 
@@ -22,8 +22,13 @@ def dataset(
     output: Annotated[Path, typer.Argument(help="Where to write it (.csv or .parquet).")],
     rows: Annotated[int, typer.Option("--rows", min=1, help="Number of rows.")] = 20_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
-    bias: Annotated[float, typer.Option("--bias", help="Strength of the injected bias against "
-                                        "the disadvantaged group (0 = none).")] = 0.9,
+    bias: Annotated[
+        float,
+        typer.Option(
+            "--bias",
+            help="Strength of the injected bias against the disadvantaged group (0 = none).",
+        ),
+    ] = 0.9,
 ) -> None:
     """Generate a synthetic dataset (see trustops.datasets for how it is made).
 

@@ -16,13 +16,14 @@ from trustops.errors import UnsupportedError
 
 @app.command()
 def demo(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the demo's "
-                                         "files.")] = Path("demo-output"),
-    rows: Annotated[int, typer.Option("--rows", min=1000, help="Applicants to generate.")]
-    = 20_000,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for the demo's files.")
+    ] = Path("demo-output"),
+    rows: Annotated[int, typer.Option("--rows", min=1000, help="Applicants to generate.")] = 20_000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of data, split and bootstrap.")] = 42,
-    bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples.")]
-    = 1000,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples.")
+    ] = 1000,
 ) -> None:
     """Generate biased credit data, train a model, assess it, write JSON and HTML reports."""
     try:
@@ -32,8 +33,9 @@ def demo(
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
     except ImportError as exc:
-        raise UnsupportedError(f"the demo needs {exc.name}",
-                               hint="pip install 'trustops[demo]'") from None
+        raise UnsupportedError(
+            f"the demo needs {exc.name}", hint="pip install 'trustops[demo]'"
+        ) from None
 
     from trustops.assess import assess_fairness
     from trustops.datasets import CREDIT_FEATURES, make_credit
@@ -42,12 +44,18 @@ def demo(
 
     console = Console()
     output.mkdir(parents=True, exist_ok=True)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
         step = progress.add_task(f"Generating {rows:,} credit applicants…", total=None)
         data = pd.DataFrame(make_credit(rows, seed=seed))
-        train, test = train_test_split(data, test_size=0.3, random_state=seed,
-                                       stratify=data["race"])
+        train, test = train_test_split(
+            data, test_size=0.3, random_state=seed, stratify=data["race"]
+        )
         progress.update(step, description="Training a logistic regression on past decisions…")
         features = list(CREDIT_FEATURES)  # no sex or race: bias comes in through the data
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
@@ -56,11 +64,19 @@ def demo(
             score=model.predict_proba(test[features])[:, 1],
             prediction=model.predict(test[features]),
         )
-        progress.update(step, description=f"Assessing fairness ({bootstrap:,} bootstrap "
-                        "resamples)…")
-        report = assess_fairness(test, y_true="repaid", y_pred="prediction", score="score",
-                                 sensitive=["race", "sex"], privileged={"race": "A"},
-                                 bootstrap=bootstrap, seed=seed)
+        progress.update(
+            step, description=f"Assessing fairness ({bootstrap:,} bootstrap resamples)…"
+        )
+        report = assess_fairness(
+            test,
+            y_true="repaid",
+            y_pred="prediction",
+            score="score",
+            sensitive=["race", "sex"],
+            privileged={"race": "A"},
+            bootstrap=bootstrap,
+            seed=seed,
+        )
         progress.update(step, description="Writing reports…")
         import pyarrow as pa
 
@@ -68,7 +84,8 @@ def demo(
         (output / "fairness.json").write_text(to_json(report), encoding="utf-8")
         (output / "fairness.md").write_text(to_markdown(report), encoding="utf-8")
         (output / "fairness.html").write_text(
-            to_html(report, title="trustops demo: credit approvals"), encoding="utf-8")
+            to_html(report, title="trustops demo: credit approvals"), encoding="utf-8"
+        )
 
     console.rule("[bold]trustops demo: a credit model trained on biased past decisions")
     for table in rich_tables(report):
@@ -77,12 +94,18 @@ def demo(
         for row in b.four_fifths:
             if row["below_threshold"]:
                 group = ", ".join(f"{k}={v}" for k, v in row["group"].items())
-                console.print("[bold red]four-fifths rule:[/] " + escape(
-                    f"impact_ratio[{group}] = {row['impact_ratio']:.3f} < 0.80 "
-                    f"(n={row['count']:,}, Fisher p={fmt_p(row['fisher_p_value'])}, "
-                    f"{row['shortfall']} more approvals needed)"))
+                console.print(
+                    "[bold red]four-fifths rule:[/] "
+                    + escape(
+                        f"impact_ratio[{group}] = {row['impact_ratio']:.3f} < 0.80 "
+                        f"(n={row['count']:,}, Fisher p={fmt_p(row['fisher_p_value'])}, "
+                        f"{row['shortfall']} more approvals needed)"
+                    )
+                )
     di = report.aggregates.get("disparate_impact")
     if di is not None:
         console.print(f"disparate impact (AIF360, unprivileged / race=A): {di:.3f}")
-    console.print(f"\nReports written to [bold]{output}/[/]: fairness.json, fairness.md, "
-                  "fairness.html, predictions.csv")
+    console.print(
+        f"\nReports written to [bold]{output}/[/]: fairness.json, fairness.md, "
+        "fairness.html, predictions.csv"
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +14,7 @@ from trustops.cli import app
 from trustops.errors import UsageError
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
@@ -36,37 +36,73 @@ def fairness(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet file (or Parquet directory).")],
     y_true: Annotated[str, typer.Option("--y-true", help="Column of true labels.")],
     y_pred: Annotated[str, typer.Option("--y-pred", help="Column of predicted labels.")],
-    sensitive: Annotated[list[str], typer.Option("--sensitive", help="Sensitive column; repeat "
-                                                 "for several.")],
-    score: Annotated[str | None, typer.Option("--score", help="Column of predicted "
-                                              "probabilities of the positive label.")] = None,
-    sample_weight: Annotated[str | None, typer.Option("--sample-weight",
-                                                      help="Column of row weights.")] = None,
-    intersectional: Annotated[bool, typer.Option("--intersectional", help="Groups are every "
-                                                 "combination of the sensitive values.")] = False,
-    privileged: Annotated[list[str] | None, typer.Option(
-        "--privileged", help="ATTR=VALUE: AIF360 unprivileged-vs-privileged comparison; "
-        "also the reference group.")] = None,
-    reference: Annotated[list[str] | None, typer.Option(
-        "--reference", help="ATTR=VALUE: reference group for *_to_reference disparities.")] = None,
-    bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, help="Resamples of the count "
-                                           "table for confidence intervals.")] = 0,
+    sensitive: Annotated[
+        list[str], typer.Option("--sensitive", help="Sensitive column; repeat for several.")
+    ],
+    score: Annotated[
+        str | None,
+        typer.Option("--score", help="Column of predicted probabilities of the positive label."),
+    ] = None,
+    sample_weight: Annotated[
+        str | None, typer.Option("--sample-weight", help="Column of row weights.")
+    ] = None,
+    intersectional: Annotated[
+        bool,
+        typer.Option(
+            "--intersectional", help="Groups are every combination of the sensitive values."
+        ),
+    ] = False,
+    privileged: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--privileged",
+            help="ATTR=VALUE: AIF360 unprivileged-vs-privileged comparison; "
+            "also the reference group.",
+        ),
+    ] = None,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reference", help="ATTR=VALUE: reference group for *_to_reference disparities."
+        ),
+    ] = None,
+    bootstrap: Annotated[
+        int,
+        typer.Option(
+            "--bootstrap", min=0, help="Resamples of the count table for confidence intervals."
+        ),
+    ] = 0,
     seed: Annotated[int | None, typer.Option("--seed", help="Bootstrap seed.")] = None,
-    task: Annotated[str, typer.Option("--task", help="auto, binary, multiclass or "
-                                      "regression.")] = "auto",
+    task: Annotated[
+        str, typer.Option("--task", help="auto, binary, multiclass or regression.")
+    ] = "auto",
     pos_label: Annotated[str, typer.Option("--pos-label", help="Favourable label.")] = "1",
-    min_group_size: Annotated[int, typer.Option("--min-group-size", min=1, help="Smaller groups "
-                                                "are reported apart, not compared.")] = 1,
-    missing: Annotated[str, typer.Option("--missing", help="Nulls in a sensitive column: "
-                                         "'error' or 'group'.")] = "error",
+    min_group_size: Annotated[
+        int,
+        typer.Option(
+            "--min-group-size", min=1, help="Smaller groups are reported apart, not compared."
+        ),
+    ] = 1,
+    missing: Annotated[
+        str, typer.Option("--missing", help="Nulls in a sensitive column: 'error' or 'group'.")
+    ] = "error",
     confidence: Annotated[float, typer.Option("--confidence", help="Interval level.")] = 0.95,
-    output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")]
-    = OutputFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the output to "
-                                                "this file instead of the terminal.")] = None,
-    fail_below: Annotated[float | None, typer.Option(
-        "--fail-below", help="Exit 1 when a group's four-fifths impact ratio is under this "
-        "value (e.g. 0.8).")] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.table,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the output to this file instead of the terminal."
+        ),
+    ] = None,
+    fail_below: Annotated[
+        float | None,
+        typer.Option(
+            "--fail-below",
+            help="Exit 1 when a group's four-fifths impact ratio is under this value (e.g. 0.8).",
+        ),
+    ] = None,
 ) -> None:
     """Assess fairness of predictions in DATA by group, with disparities and the four-fifths test.
 
@@ -83,18 +119,33 @@ def fairness(
     columns = [y_true, y_pred, *sensitive, *(c for c in (score, sample_weight) if c)]
     with err.status(f"Reading {data.name}…"):
         table = read_table(data, columns=columns)
-    with err.status(f"Assessing {table.num_rows:,} rows"
-                    + (f" with {bootstrap:,} bootstrap resamples…" if bootstrap else "…")):
+    with err.status(
+        f"Assessing {table.num_rows:,} rows"
+        + (f" with {bootstrap:,} bootstrap resamples…" if bootstrap else "…")
+    ):
         report = assess_fairness(
-            table, y_true=y_true, y_pred=y_pred, sensitive=sensitive, score=score,
-            sample_weight=sample_weight, intersectional=intersectional,
-            privileged=privileged or None, reference=reference or None, bootstrap=bootstrap,
-            seed=seed, task=task, pos_label=parse_label(pos_label),
-            min_group_size=min_group_size, confidence=confidence, missing=missing,
+            table,
+            y_true=y_true,
+            y_pred=y_pred,
+            sensitive=sensitive,
+            score=score,
+            sample_weight=sample_weight,
+            intersectional=intersectional,
+            privileged=privileged or None,
+            reference=reference or None,
+            bootstrap=bootstrap,
+            seed=seed,
+            task=task,
+            pos_label=parse_label(pos_label),
+            min_group_size=min_group_size,
+            confidence=confidence,
+            missing=missing,
         )
     if output_format is OutputFormat.table:
-        console = Console(file=output.open("w", encoding="utf-8") if output else None,
-                          width=160 if output else None)
+        console = Console(
+            file=output.open("w", encoding="utf-8") if output else None,
+            width=160 if output else None,
+        )
         for t in rich_tables(report):
             console.print(t)
         if output:
@@ -111,13 +162,19 @@ def fairness(
         err.print(f"wrote {output}")
     if fail_below is not None:
         below = [
-            row for b in report.breakdowns for row in b.four_fifths
+            row
+            for b in report.breakdowns
+            for row in b.four_fifths
             if row["impact_ratio"] is not None and row["impact_ratio"] < fail_below
         ]
         if below:
             for row in below:
                 group = ", ".join(f"{k}={v}" for k, v in row["group"].items())
-                err.print("[red]FAIL[/] " + escape(
-                    f"impact_ratio[{group}] = {row['impact_ratio']:.3f} < {fail_below} "
-                    f"(n={row['count']}, Fisher p={fmt_p(row['fisher_p_value'])})"))
+                err.print(
+                    "[red]FAIL[/] "
+                    + escape(
+                        f"impact_ratio[{group}] = {row['impact_ratio']:.3f} < {fail_below} "
+                        f"(n={row['count']}, Fisher p={fmt_p(row['fisher_p_value'])})"
+                    )
+                )
             raise typer.Exit(1)

@@ -57,8 +57,10 @@ def column_names(data: Any) -> list[str]:
         return list(data.schema.names)
     if isinstance(data, Mapping):
         return [str(k) for k in data]
-    raise InputError(f"unsupported data type {type(data).__name__}",
-                     hint="pass a pandas, Polars or PyArrow table, or a dict of arrays")
+    raise InputError(
+        f"unsupported data type {type(data).__name__}",
+        hint="pass a pandas, Polars or PyArrow table, or a dict of arrays",
+    )
 
 
 def get_column(data: Any, name: str, role: str) -> Any:
@@ -108,8 +110,11 @@ def to_numpy(col: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     if arr.dtype.kind == "f":
         mask = np.isnan(arr)
     elif arr.dtype.kind == "O":
-        mask = np.fromiter((v is None or (isinstance(v, float) and v != v) for v in arr),
-                           dtype=bool, count=len(arr))
+        mask = np.fromiter(
+            (v is None or (isinstance(v, float) and v != v) for v in arr),
+            dtype=bool,
+            count=len(arr),
+        )
     else:
         mask = np.zeros(len(arr), dtype=bool)
     return arr, mask
@@ -131,8 +136,9 @@ def _sort_key(v: Any) -> tuple[int, Any]:
     return (1, str(v))
 
 
-def _finish(codes: np.ndarray, uniques: Sequence[Any], null_mask: np.ndarray | None,
-            name: str, missing: str) -> EncodedGroups:
+def _finish(
+    codes: np.ndarray, uniques: Sequence[Any], null_mask: np.ndarray | None, name: str, missing: str
+) -> EncodedGroups:
     """Sort the levels, remap codes, and place nulls per ``missing``."""
     uniques = [u.item() if isinstance(u, np.generic) else u for u in uniques]
     order = sorted(range(len(uniques)), key=lambda i: _sort_key(uniques[i]))
@@ -143,8 +149,11 @@ def _finish(codes: np.ndarray, uniques: Sequence[Any], null_mask: np.ndarray | N
     if n_null:
         if missing == "error":
             raise MissingValuesError(
-                name, n_null, hint="pass missing='group' (CLI: --missing group) to report them "
-                "as their own group, or drop those rows")
+                name,
+                n_null,
+                hint="pass missing='group' (CLI: --missing group) to report them "
+                "as their own group, or drop those rows",
+            )
         remap[-1] = len(levels)  # code -1 → the missing group
         levels.append(None)
     else:
@@ -170,7 +179,10 @@ def encode_groups(col: Any, name: str, *, missing: str = "error") -> EncodedGrou
         if arr.dtype.kind in "biu" or (arr.dtype.kind == "f" and not nulls.any()):
             uniques, codes = np.unique(arr, return_inverse=True)
             return _finish(codes.astype(np.int64), list(uniques), None, name, missing)
-        col = pa.array(np.where(nulls, None, arr) if nulls.any() else arr, from_pandas=True)
+        if nulls.any():
+            arr = arr.astype(object)
+            arr[nulls] = None
+        col = pa.array(arr, from_pandas=True)
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
     if pa.types.is_floating(col.type):

@@ -29,8 +29,9 @@ def _format(path: Path) -> str:
     if fmt is None and path.is_dir():
         return "parquet"
     if fmt is None:
-        raise UsageError(f"cannot tell the format of {path.name!r}",
-                         hint="use a .csv or .parquet file")
+        raise UsageError(
+            f"cannot tell the format of {path.name!r}", hint="use a .csv or .parquet file"
+        )
     return fmt
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from rich.table import Table
@@ -25,11 +26,15 @@ from trustops.core.fairness import FairnessReport
 __all__ = ["SUMMARY_METRICS", "rich_tables", "to_html", "to_json", "to_markdown"]
 
 SUMMARY_METRICS = {
-    "binary": ("selection_rate", "true_positive_rate", "false_positive_rate", "precision",
-               "accuracy"),
+    "binary": (
+        "selection_rate",
+        "true_positive_rate",
+        "false_positive_rate",
+        "precision",
+        "accuracy",
+    ),
     "multiclass": ("accuracy", "balanced_accuracy"),
-    "regression": ("mean_prediction", "mean_absolute_error", "root_mean_squared_error",
-                   "r2_score"),
+    "regression": ("mean_prediction", "mean_absolute_error", "root_mean_squared_error", "r2_score"),
 }
 SHORT = {
     "selection_rate": "sel. rate",
@@ -73,7 +78,7 @@ def _metrics(report: FairnessReport) -> tuple[str, ...]:
     return tuple(m for m in SUMMARY_METRICS[report.task] if m in report.metrics)
 
 
-def _impact(report: FairnessReport) -> dict[str, dict[str, Any]]:
+def _impact(report: FairnessReport) -> dict[str, Mapping[str, Any]]:
     out = {}
     for b in report.breakdowns:
         for row in b.four_fifths:
@@ -112,8 +117,13 @@ def rich_tables(report: FairnessReport) -> list[Table]:
         disp.add_column("unpriv − priv", justify="right")
         disp.add_column("unpriv / priv", justify="right")
     for m in metrics:
-        cells = [SHORT.get(m, m), fmt(report.difference(m)), fmt(report.ratio(m)),
-                 fmt(report.difference(m, "to_overall")), fmt(report.ratio(m, "to_overall"))]
+        cells = [
+            SHORT.get(m, m),
+            fmt(report.difference(m)),
+            fmt(report.ratio(m)),
+            fmt(report.difference(m, "to_overall")),
+            fmt(report.ratio(m, "to_overall")),
+        ]
         if report.privileged is not None:
             cells += [fmt(report.privileged.difference.get(m)), fmt(report.privileged.ratio.get(m))]
         disp.add_row(*cells)
@@ -135,19 +145,32 @@ def to_markdown(report: FairnessReport) -> str:
         head += ["impact_ratio", "fisher_p_value", "shortfall"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for g in report.by_group:
-        cells = [group_label(dict(g.group)), fmt(g.count), *(fmt(g.metrics.get(m)) for m in metrics)]
+        cells = [
+            group_label(dict(g.group)),
+            fmt(g.count),
+            *(fmt(g.metrics.get(m)) for m in metrics),
+        ]
         if report.task == "binary":
             row = impact.get(group_label(dict(g.group)), {})
-            cells += [fmt(row.get("impact_ratio")), fmt_p(row.get("fisher_p_value")),
-                      fmt(row.get("shortfall"))]
+            cells += [
+                fmt(row.get("impact_ratio")),
+                fmt_p(row.get("fisher_p_value")),
+                fmt(row.get("shortfall")),
+            ]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "## Disparities", "",
-              "| metric | difference | ratio | difference_to_overall | ratio_to_overall |",
-              "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Disparities",
+        "",
+        "| metric | difference | ratio | difference_to_overall | ratio_to_overall |",
+        "|---|---|---|---|---|",
+    ]
     for m in metrics:
-        lines.append(f"| {m} | {fmt(report.difference(m))} | {fmt(report.ratio(m))} | "
-                     f"{fmt(report.difference(m, 'to_overall'))} | "
-                     f"{fmt(report.ratio(m, 'to_overall'))} |")
+        lines.append(
+            f"| {m} | {fmt(report.difference(m))} | {fmt(report.ratio(m))} | "
+            f"{fmt(report.difference(m, 'to_overall'))} | "
+            f"{fmt(report.ratio(m, 'to_overall'))} |"
+        )
     if report.undefined:
         lines += ["", "## Undefined values", ""]
         for u in report.undefined[:50]:
@@ -162,9 +185,11 @@ def _bar_chart(report: FairnessReport, threshold: float = 0.8) -> str:
         return ""
     bar_h, gap, left, width = 22, 8, 230, 420
     height = len(rows) * (bar_h + gap) + 50
-    parts = [f'<svg role="img" aria-label="Impact ratio by group" width="{left + width + 80}" '
-             f'height="{height}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" '
-             'font-size="13">']
+    parts = [
+        f'<svg role="img" aria-label="Impact ratio by group" width="{left + width + 80}" '
+        f'height="{height}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" '
+        'font-size="13">'
+    ]
     scale = width / 1.2
     for i, row in enumerate(rows):
         y = 20 + i * (bar_h + gap)
@@ -176,14 +201,20 @@ def _bar_chart(report: FairnessReport, threshold: float = 0.8) -> str:
             continue
         colour = "#c0392b" if ratio < threshold else "#2e86c1"
         w = max(1.0, min(ratio, 1.2) * scale)
-        parts.append(f'<rect class="bar" x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" '
-                     f'fill="{colour}" data-group="{label}" data-ratio="{ratio:.6f}"/>')
+        parts.append(
+            f'<rect class="bar" x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" '
+            f'fill="{colour}" data-group="{label}" data-ratio="{ratio:.6f}"/>'
+        )
         parts.append(f'<text x="{left + w + 6:.1f}" y="{y + 15}">{ratio:.3f}</text>')
     x = left + threshold * scale
-    parts.append(f'<line x1="{x:.1f}" y1="10" x2="{x:.1f}" y2="{height - 25}" stroke="#000" '
-                 'stroke-dasharray="5,4" class="threshold"/>')
-    parts.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">'
-                 f'four-fifths line ({threshold})</text>')
+    parts.append(
+        f'<line x1="{x:.1f}" y1="10" x2="{x:.1f}" y2="{height - 25}" stroke="#000" '
+        'stroke-dasharray="5,4" class="threshold"/>'
+    )
+    parts.append(
+        f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">'
+        f"four-fifths line ({threshold})</text>"
+    )
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -203,11 +234,16 @@ def to_html(report: FairnessReport, *, title: str = "trustops fairness report") 
         cells = "".join(f"<td>{fmt(g.metrics.get(m))}</td>" for m in metrics)
         extra = ""
         if report.task == "binary":
-            extra = (f"<td>{fmt(ratio)}</td><td>{fmt_p(row.get('fisher_p_value'))}</td>"
-                     f"<td>{fmt(row.get('shortfall'))}</td>")
+            extra = (
+                f"<td>{fmt(ratio)}</td><td>{fmt_p(row.get('fisher_p_value'))}</td>"
+                f"<td>{fmt(row.get('shortfall'))}</td>"
+            )
         body.append(f"<tr{cls}><td>{esc(label)}</td><td>{fmt(g.count)}</td>{cells}{extra}</tr>")
-    extra_head = "<th>impact ratio</th><th>p (Fisher)</th><th>shortfall</th>" \
-        if report.task == "binary" else ""
+    extra_head = (
+        "<th>impact ratio</th><th>p (Fisher)</th><th>shortfall</th>"
+        if report.task == "binary"
+        else ""
+    )
     disp_rows = "".join(
         f"<tr><td>{esc(m)}</td><td>{fmt(report.difference(m))}</td><td>{fmt(report.ratio(m))}</td>"
         f"<td>{fmt(report.difference(m, 'to_overall'))}</td>"
@@ -215,8 +251,9 @@ def to_html(report: FairnessReport, *, title: str = "trustops fairness report") 
         for m in metrics
     )
     undefined = "".join(
-        f"<li><code>{esc(u.metric)}</code> ({esc(group_label(dict(u.group)) if u.group else u.scope)})"
-        f": {esc(u.reason)}</li>" for u in report.undefined[:100]
+        f"<li><code>{esc(u.metric)}</code> "
+        f"({esc(group_label(dict(u.group)) if u.group else u.scope)}): {esc(u.reason)}</li>"
+        for u in report.undefined[:100]
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
@@ -237,7 +274,8 @@ tr.below td {{ background: #fdecea; }}
 <tbody>{"".join(body)}</tbody></table>
 <h2>Disparities</h2>
 <table id="disparities"><thead><tr><th>metric</th><th>difference</th><th>ratio</th>
-<th>difference to overall</th><th>ratio to overall</th></tr></thead><tbody>{disp_rows}</tbody></table>
+<th>difference to overall</th><th>ratio to overall</th></tr></thead>
+<tbody>{disp_rows}</tbody></table>
 {f"<h2>Undefined values</h2><ul>{undefined}</ul>" if undefined else ""}
 </body></html>
 """

@@ -223,7 +223,10 @@ class GroupCounts:
 
     def group_labels(self) -> list[tuple[Any, ...]]:
         """Attribute values of each flat group, in flat (C) order."""
-        return [tuple(self.levels[a][i] for a, i in enumerate(ix)) for ix in np.ndindex(*self.group_shape)]
+        return [
+            tuple(self.levels[a][i] for a, i in enumerate(ix))
+            for ix in np.ndindex(*self.group_shape)
+        ]
 
 
 def _flat_codes(group_codes: Sequence[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
@@ -262,6 +265,7 @@ def count_classification(
     cell += np.asarray(y_pred, dtype=np.int64)
     size = n_groups * k * k
     rows = np.bincount(cell, minlength=size).astype(np.int64)
+    weights: np.ndarray
     if sample_weight is None:
         weights = rows.astype(np.float64)
     else:

@@ -88,8 +88,13 @@ def metric_names(task: str, classes: tuple[Any, ...], *, with_scores: bool = Fal
     if task == "regression":
         return ["count", *REGRESSION_METRICS]
     if task == "binary":
-        names = ["count", *BINARY_METRICS, "balanced_accuracy", "theil_index",
-                 "generalized_entropy_index"]
+        names = [
+            "count",
+            *BINARY_METRICS,
+            "balanced_accuracy",
+            "theil_index",
+            "generalized_entropy_index",
+        ]
         return names + (list(SCORE_METRICS) if with_scores else [])
     names = ["count", "accuracy", "balanced_accuracy"]
     for label in classes:

@@ -66,9 +66,7 @@ def bootstrap_tables(
         res = np.zeros((n_resamples, flat.size), dtype=np.int64)
     else:
         res = rng.multinomial(total, flat / total, size=n_resamples)
-    mean_w = np.divide(
-        weights.reshape(-1), flat, out=np.zeros(flat.size), where=flat > 0
-    )
+    mean_w = np.divide(weights.reshape(-1), flat, out=np.zeros(flat.size), where=flat > 0)
     res_rows = res.reshape(n_resamples, *rows.shape)
     res_weights = (res * mean_w).reshape(n_resamples, *rows.shape)
     return res_rows, res_weights

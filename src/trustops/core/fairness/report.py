@@ -76,9 +76,12 @@ class UndefinedValue:
     scope: str = "group"  # "group", "overall", "disparity" or "privileged"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "scope": self.scope,
-                "group": dict(self.group) if self.group is not None else None,
-                "reason": self.reason}
+        return {
+            "metric": self.metric,
+            "scope": self.scope,
+            "group": dict(self.group) if self.group is not None else None,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +95,12 @@ class GroupResult:
     intervals: Mapping[str, Mapping[str, Interval]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"group": dict(self.group), "count": self.count, "included": self.included,
-                **{k: v for k, v in self.metrics.items() if k != "count"}}
+        return {
+            "group": dict(self.group),
+            "count": self.count,
+            "included": self.included,
+            **{k: v for k, v in self.metrics.items() if k != "count"},
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,32 +190,43 @@ class FairnessReport:
             return self.breakdowns
         chosen = tuple(b for b in self.breakdowns if attribute in (b.name, *b.attributes))
         if not chosen:
-            raise UsageError(f"no breakdown by attribute {attribute!r}",
-                             hint=f"attributes: {', '.join(self.attributes)}")
+            raise UsageError(
+                f"no breakdown by attribute {attribute!r}",
+                hint=f"attributes: {', '.join(self.attributes)}",
+            )
         return chosen
 
-    def _disparity(self, kind: str, metric: str, method: str, attribute: str | None) -> float | None:
+    def _disparity(
+        self, kind: str, metric: str, method: str, attribute: str | None
+    ) -> float | None:
         self._check_metric(metric)
         if method not in METHODS:
             raise UsageError(f"unknown method {method!r}", hint=f"one of {', '.join(METHODS)}")
         if method == "privileged":
             if self.privileged is None:
-                raise UsageError("method 'privileged' needs a privileged group",
-                                 hint="pass privileged={'attribute': value}")
+                raise UsageError(
+                    "method 'privileged' needs a privileged group",
+                    hint="pass privileged={'attribute': value}",
+                )
             table = self.privileged.difference if kind == "difference" else self.privileged.ratio
             return table.get(metric)
         key = kind if method == "between_groups" else f"{kind}_{method}"
         values = [b.disparities[metric].get(key) for b in self._breakdowns(attribute)]
-        if method == "to_reference" and all(b.reference is None for b in self._breakdowns(attribute)):
-            raise UsageError("method 'to_reference' needs a reference group",
-                             hint="pass reference={'attribute': value} or privileged=...")
+        if method == "to_reference" and all(
+            b.reference is None for b in self._breakdowns(attribute)
+        ):
+            raise UsageError(
+                "method 'to_reference' needs a reference group",
+                hint="pass reference={'attribute': value} or privileged=...",
+            )
         defined = [v for v in values if v is not None]
         if not defined:
             return None
         return max(defined) if kind == "difference" else min(defined)
 
-    def difference(self, metric: str, method: str = "between_groups", *,
-                   attribute: str | None = None) -> float | None:
+    def difference(
+        self, metric: str, method: str = "between_groups", *, attribute: str | None = None
+    ) -> float | None:
         """Difference of ``metric`` between groups.
 
         ``method``: ``"between_groups"`` (max − min, Fairlearn), ``"to_overall"``
@@ -218,8 +236,9 @@ class FairnessReport:
         """
         return self._disparity("difference", metric, method, attribute)
 
-    def ratio(self, metric: str, method: str = "between_groups", *,
-              attribute: str | None = None) -> float | None:
+    def ratio(
+        self, metric: str, method: str = "between_groups", *, attribute: str | None = None
+    ) -> float | None:
         """Ratio of ``metric`` between groups (min/max, Fairlearn's ``to_overall``,
         to a reference group, or AIF360's unprivileged / privileged)."""
         return self._disparity("ratio", metric, method, attribute)
@@ -235,7 +254,8 @@ class FairnessReport:
         out["demographic_parity_difference"] = self.difference("selection_rate")
         out["demographic_parity_ratio"] = self.ratio("selection_rate")
         out["equalized_odds_difference"] = (
-            None if tpr_d is None or fpr_d is None else max(tpr_d, fpr_d))
+            None if tpr_d is None or fpr_d is None else max(tpr_d, fpr_d)
+        )
         out["equalized_odds_ratio"] = None if tpr_r is None or fpr_r is None else min(tpr_r, fpr_r)
         out["equal_opportunity_difference"] = tpr_d
         out["equal_opportunity_ratio"] = tpr_r
@@ -250,8 +270,7 @@ class FairnessReport:
             fd, td = d.get("false_positive_rate"), d.get("true_positive_rate")
             both = fd is not None and td is not None
             out["average_odds_difference"] = 0.5 * (fd + td) if both else None  # type: ignore[operator]
-            out["average_abs_odds_difference"] = (
-                0.5 * (abs(fd) + abs(td)) if both else None)  # type: ignore[arg-type]
+            out["average_abs_odds_difference"] = 0.5 * (abs(fd) + abs(td)) if both else None  # type: ignore[arg-type]
             out["aif360_predictive_parity_difference"] = d.get("precision")
         return out
 
@@ -262,19 +281,28 @@ class FairnessReport:
             "confidence": self.confidence,
             "bootstrap_resamples": self.bootstrap,
             "by_group": [
-                {"group": dict(g.group),
-                 "metrics": {m: {k: list(v) for k, v in iv.items()} for m, iv in g.intervals.items()}}
+                {
+                    "group": dict(g.group),
+                    "metrics": {
+                        m: {k: list(v) for k, v in iv.items()} for m, iv in g.intervals.items()
+                    },
+                }
                 for g in self.by_group
             ],
             "disparities": {
-                b.name: {m: {k: list(v) for k, v in kinds.items()}
-                         for m, kinds in b.disparity_intervals.items()}
+                b.name: {
+                    m: {k: list(v) for k, v in kinds.items()}
+                    for m, kinds in b.disparity_intervals.items()
+                }
                 for b in self.breakdowns
             },
             "privileged": (
-                {m: {k: list(v) for k, v in kinds.items()}
-                 for m, kinds in self.privileged.intervals.items()}
-                if self.privileged is not None else {}
+                {
+                    m: {k: list(v) for k, v in kinds.items()}
+                    for m, kinds in self.privileged.intervals.items()
+                }
+                if self.privileged is not None
+                else {}
             ),
         }
 
@@ -294,7 +322,9 @@ class FairnessReport:
                 entry["difference_to_reference"] = self.difference(metric, "to_reference")
                 entry["ratio_to_reference"] = self.ratio(metric, "to_reference")
             if self.privileged is not None:
-                entry["difference_unprivileged_minus_privileged"] = self.privileged.difference.get(metric)
+                entry["difference_unprivileged_minus_privileged"] = self.privileged.difference.get(
+                    metric
+                )
                 entry["ratio_unprivileged_to_privileged"] = self.privileged.ratio.get(metric)
             disparities[metric] = entry
         return {
@@ -310,7 +340,8 @@ class FairnessReport:
             "aggregates": self.aggregates,
             "four_fifths": [
                 {"attributes": list(b.attributes), **row}
-                for b in self.breakdowns for row in b.four_fifths
+                for b in self.breakdowns
+                for row in b.four_fifths
             ],
             "by_attribute": {
                 b.name: {
@@ -335,15 +366,18 @@ def _match(counts: GroupCounts, spec: Mapping[str, Any], role: str) -> np.ndarra
     mask = np.ones(counts.group_shape, dtype=bool)
     for attr, value in spec.items():
         if attr not in counts.attributes:
-            raise UsageError(f"{role} attribute {attr!r} is not a sensitive attribute",
-                             hint=f"sensitive attributes: {', '.join(counts.attributes)}")
+            raise UsageError(
+                f"{role} attribute {attr!r} is not a sensitive attribute",
+                hint=f"sensitive attributes: {', '.join(counts.attributes)}",
+            )
         axis = counts.attributes.index(attr)
         levels = counts.levels[axis]
         matches = [i for i, lv in enumerate(levels) if lv == value or str(lv) == str(value)]
         if not matches:
             shown = ", ".join(str(lv) for lv in levels)
-            raise UsageError(f"{role} value {value!r} not found in attribute {attr!r}",
-                             hint=f"values: {shown}")
+            raise UsageError(
+                f"{role} value {value!r} not found in attribute {attr!r}", hint=f"values: {shown}"
+            )
         sel = np.zeros(len(levels), dtype=bool)
         sel[matches] = True
         shape = [1] * len(counts.attributes)
@@ -352,8 +386,9 @@ def _match(counts: GroupCounts, spec: Mapping[str, Any], role: str) -> np.ndarra
     return mask.reshape(-1)
 
 
-def _flat_metrics(counts: GroupCounts, rows: np.ndarray, weights: np.ndarray,
-                  regression: np.ndarray | None) -> dict[str, np.ndarray]:
+def _flat_metrics(
+    counts: GroupCounts, rows: np.ndarray, weights: np.ndarray, regression: np.ndarray | None
+) -> dict[str, np.ndarray]:
     return table_metrics(counts.task, counts.classes, rows, weights, regression=regression)
 
 
@@ -382,10 +417,11 @@ def build_report(
     if bootstrap < 0:
         raise UsageError(f"bootstrap must be >= 0, got {bootstrap}")
     if bootstrap and counts.task == "regression":
-        raise UnsupportedError("bootstrap intervals are computed from classification count tables; "
-                               "regression is not supported yet")
+        raise UnsupportedError(
+            "bootstrap intervals are computed from classification count tables; "
+            "regression is not supported yet"
+        )
     task, attrs = counts.task, counts.attributes
-    conf_axes = 0 if task == "regression" else 2
     names = metric_names(task, counts.classes, with_scores=counts.scores is not None)
     if privileged is not None:
         _match(counts, privileged, "privileged")  # fail early, naming the role given
@@ -396,37 +432,40 @@ def build_report(
 
     boot = bootstrap_tables(counts.rows, counts.weights, bootstrap, seed) if bootstrap else None
 
-    if intersectional or len(attrs) == 1:
-        plans = [attrs]
-    else:
-        plans = [(a,) for a in attrs]
+    plans = [attrs] if intersectional or len(attrs) == 1 else [(a,) for a in attrs]
 
     # overall
-    total_rows = counts.rows.reshape(-1, *counts.rows.shape[len(attrs):]).sum(axis=0)
-    total_w = counts.weights.reshape(-1, *counts.weights.shape[len(attrs):]).sum(axis=0)
-    total_reg = (counts.regression.sum_over(tuple(range(len(attrs)))).values
-                 if counts.regression is not None else None)
+    total_rows = counts.rows.reshape(-1, *counts.rows.shape[len(attrs) :]).sum(axis=0)
+    total_w = counts.weights.reshape(-1, *counts.weights.shape[len(attrs) :]).sum(axis=0)
+    total_reg = (
+        counts.regression.sum_over(tuple(range(len(attrs)))).values
+        if counts.regression is not None
+        else None
+    )
     overall_arr = _flat_metrics(counts, total_rows, total_w, total_reg)
     if counts.scores is not None:
         zero = np.zeros(int(np.prod(counts.group_shape)), dtype=np.int64)
-        for k, v in score_metric_values(counts.scores.regroup(zero), 1).items():
-            overall_arr[k] = v[0]
+        for k, per_group in score_metric_values(counts.scores.regroup(zero), 1).items():
+            overall_arr[k] = per_group[0]
     overall = {m: _py(overall_arr[m]) for m in names}
-    for m, v in overall.items():
-        if v is None:
+    for m, value in overall.items():
+        if value is None:
             undefined.append(UndefinedValue(m, undefined_reason(m), None, "overall"))
     boot_overall = None
     if boot is not None:
-        b_rows = boot[0].reshape(bootstrap, -1, *counts.rows.shape[len(attrs):]).sum(axis=1)
-        b_w = boot[1].reshape(bootstrap, -1, *counts.rows.shape[len(attrs):]).sum(axis=1)
+        b_rows = boot[0].reshape(bootstrap, -1, *counts.rows.shape[len(attrs) :]).sum(axis=1)
+        b_w = boot[1].reshape(bootstrap, -1, *counts.rows.shape[len(attrs) :]).sum(axis=1)
         boot_overall = _flat_metrics(counts, b_rows, b_w, None)
 
     breakdowns = []
     for plan in plans:
         sub = counts.marginal(plan)
         rows, weights = sub.flat()
-        reg = (sub.regression.values.reshape(-1, sub.regression.values.shape[-1])
-               if sub.regression is not None else None)
+        reg = (
+            sub.regression.values.reshape(-1, sub.regression.values.shape[-1])
+            if sub.regression is not None
+            else None
+        )
         values = _flat_metrics(counts, rows, weights, reg)
         if sub.scores is not None:
             values.update(score_metric_values(sub.scores, rows.shape[0]))
@@ -444,8 +483,8 @@ def build_report(
         if boot is not None:
             drop = tuple(1 + i for i, a in enumerate(attrs) if a not in plan)
             br, bw = boot[0].sum(axis=drop), boot[1].sum(axis=drop)
-            br = br.reshape(bootstrap, -1, *br.shape[1 + len(plan):])
-            bw = bw.reshape(bootstrap, -1, *bw.shape[1 + len(plan):])
+            br = br.reshape(bootstrap, -1, *br.shape[1 + len(plan) :])
+            bw = bw.reshape(bootstrap, -1, *bw.shape[1 + len(plan) :])
             boot_values = _flat_metrics(counts, br, bw, None)
 
         group_results = []
@@ -456,16 +495,18 @@ def build_report(
             for m in names:
                 spec = BINARY_METRICS.get(m) if task == "binary" else None
                 if spec is not None and spec.proportion:
-                    lo, hi = wilson_interval(spec.numerator(rows[gi]), spec.denominator(rows[gi]),
-                                             confidence)
+                    lo, hi = wilson_interval(
+                        spec.numerator(rows[gi]), spec.denominator(rows[gi]), confidence
+                    )
                     ivs.setdefault(m, {})["wilson"] = _interval(lo, hi)
                 if boot_values is not None and m in boot_values and m != "count":
                     lo, hi = percentile_interval(boot_values[m][:, gi], confidence)
                     ivs.setdefault(m, {})["bootstrap"] = _interval(lo, hi)
                 if metric_values[m] is None:
                     undefined.append(UndefinedValue(m, undefined_reason(m), group))
-            group_results.append(GroupResult(group, int(n_per_group[gi]), bool(include[gi]),
-                                             metric_values, ivs))
+            group_results.append(
+                GroupResult(group, int(n_per_group[gi]), bool(include[gi]), metric_values, ivs)
+            )
 
         disparities: dict[str, dict[str, float | None]] = {}
         disparity_ivs: dict[str, dict[str, Interval]] = {}
@@ -476,31 +517,52 @@ def build_report(
             d = disparity_values(values[m], overall_arr[m], include=include, reference=ref_index)
             entry = {k: _py(v) for k, v in d.items()}
             if usable.sum() < 2:
-                why = ("only one group has a value; nothing to compare" if usable.sum() == 1
-                       else "no group has a value")
+                why = (
+                    "only one group has a value; nothing to compare"
+                    if usable.sum() == 1
+                    else "no group has a value"
+                )
                 for k in entry:
                     if not k.endswith("_overall"):
                         entry[k] = None
-                        undefined.append(UndefinedValue(m, why, {"breakdown": " × ".join(plan),
-                                                                "disparity": k}, "disparity"))
-            for k, v in entry.items():
-                if v is None and usable.sum() >= 2:
-                    undefined.append(UndefinedValue(
-                        m, "denominator is 0" if k.startswith("ratio") else "no value to compare",
-                        {"breakdown": " × ".join(plan), "disparity": k}, "disparity"))
+                        undefined.append(
+                            UndefinedValue(
+                                m, why, {"breakdown": " × ".join(plan), "disparity": k}, "disparity"
+                            )
+                        )
+            for k, dvalue in entry.items():
+                if dvalue is None and usable.sum() >= 2:
+                    undefined.append(
+                        UndefinedValue(
+                            m,
+                            "denominator is 0" if k.startswith("ratio") else "no value to compare",
+                            {"breakdown": " × ".join(plan), "disparity": k},
+                            "disparity",
+                        )
+                    )
             disparities[m] = entry
             if boot_values is not None and boot_overall is not None and m in boot_values:
-                bd = disparity_values(boot_values[m], boot_overall[m], include=include,
-                                      reference=ref_index)
-                disparity_ivs[m] = {k: _interval(*percentile_interval(v, confidence))
-                                    for k, v in bd.items() if k in DISPARITY_KINDS}
+                bd = disparity_values(
+                    boot_values[m], boot_overall[m], include=include, reference=ref_index
+                )
+                disparity_ivs[m] = {
+                    k: _interval(*percentile_interval(v, confidence))
+                    for k, v in bd.items()
+                    if k in DISPARITY_KINDS
+                }
 
         four_fifths: list[dict[str, Any]] = []
         if task == "binary":
             selected = rows[:, 0, 1] + rows[:, 1, 1]
-            for gi, row in enumerate(four_fifths_rows(
-                    selected, n_per_group, values["selection_rate"],
-                    threshold=four_fifths_threshold, include=include)):
+            for gi, row in enumerate(
+                four_fifths_rows(
+                    selected,
+                    n_per_group,
+                    values["selection_rate"],
+                    threshold=four_fifths_threshold,
+                    include=include,
+                )
+            ):
                 four_fifths.append({"group": dict(zip(plan, labels[gi], strict=True)), **row})
         inequality: dict[str, float | None] = {}
         if task == "binary":
@@ -508,18 +570,37 @@ def build_report(
                 "between_group_theil_index": _py(between_group_entropy(rows, 1.0)),
                 "between_group_generalized_entropy_index": _py(between_group_entropy(rows, 2.0)),
             }
-        breakdowns.append(Breakdown(plan, tuple(group_results), ref_spec, disparities,
-                                    disparity_ivs, tuple(four_fifths), inequality))
+        breakdowns.append(
+            Breakdown(
+                plan,
+                tuple(group_results),
+                ref_spec,
+                disparities,
+                disparity_ivs,
+                tuple(four_fifths),
+                inequality,
+            )
+        )
 
     comparison = None
     if privileged is not None:
         comparison = _privileged_comparison(counts, privileged, names, undefined, boot, confidence)
 
     return FairnessReport(
-        task=task, pos_label=pos_label, attributes=attrs, intersectional=intersectional,
-        metrics=tuple(names), overall=overall, breakdowns=tuple(breakdowns),
-        privileged=comparison, undefined=tuple(undefined), min_group_size=min_group_size,
-        confidence=confidence, bootstrap=bootstrap, seed=seed, counts=counts,
+        task=task,
+        pos_label=pos_label,
+        attributes=attrs,
+        intersectional=intersectional,
+        metrics=tuple(names),
+        overall=overall,
+        breakdowns=tuple(breakdowns),
+        privileged=comparison,
+        undefined=tuple(undefined),
+        min_group_size=min_group_size,
+        confidence=confidence,
+        bootstrap=bootstrap,
+        seed=seed,
+        counts=counts,
     )
 
 
@@ -544,8 +625,11 @@ def _privileged_comparison(
     ratio = {m: _py(divide(um[m], pm[m])) for m in names if m in pm and m != "count"}
     for m in diff:
         if diff[m] is None or ratio[m] is None:
-            why = "undefined for the privileged or unprivileged group" if diff[m] is None \
+            why = (
+                "undefined for the privileged or unprivileged group"
+                if diff[m] is None
                 else "privileged group's value is 0"
+            )
             undefined.append(UndefinedValue(m, why, dict(privileged), "privileged"))
     ivs: dict[str, dict[str, Interval]] = {}
     if boot is not None:
@@ -553,7 +637,9 @@ def _privileged_comparison(
         br = boot[0].reshape(n_boot, -1, *rows.shape[1:])
         bw = boot[1].reshape(n_boot, -1, *rows.shape[1:])
         bpm = _flat_metrics(counts, _sum_groups(br, mask, conf), _sum_groups(bw, mask, conf), None)
-        bum = _flat_metrics(counts, _sum_groups(br, ~mask, conf), _sum_groups(bw, ~mask, conf), None)
+        bum = _flat_metrics(
+            counts, _sum_groups(br, ~mask, conf), _sum_groups(bw, ~mask, conf), None
+        )
         for m in diff:
             ivs[m] = {
                 "difference": _interval(*percentile_interval(bum[m] - bpm[m], confidence)),

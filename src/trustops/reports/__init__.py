@@ -1,0 +1,1 @@
+"""Reports for people: terminal tables, Markdown and HTML rendered from results."""
