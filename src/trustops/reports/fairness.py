@@ -8,7 +8,7 @@ Example:
     >>> import trustops
     >>> r = trustops.assess_fairness({"y": [1, 0, 1, 0], "p": [1, 0, 0, 0],
     ...     "g": ["a", "a", "b", "b"]}, y_true="y", y_pred="p", sensitive="g")
-    >>> "| a |" in to_markdown(r)
+    >>> "| g=a |" in to_markdown(r)
     True
 """
 
