@@ -24,7 +24,7 @@ gives the same rows on every machine):
 Example:
     >>> data = make_credit(1000, seed=7)
     >>> sorted(data)[:4]
-    ['age', 'approved', 'credit_history_years', 'debt_ratio']
+    ['age', 'applicant_id', 'approved', 'credit_history_years']
     >>> len(data["race"])
     1000
 """
@@ -55,41 +55,41 @@ def make_credit(
     Returns a dict of NumPy arrays (column name → values), ready for
     ``pandas.DataFrame(...)``, ``polars.DataFrame(...)`` or ``pyarrow.table(...)``.
     """
-    ['age', 'applicant_id', 'approved', 'credit_history_years']f n_rows <= 0:
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   raise ValueError(f"n_rows must be positive, got {n_rows}")
-    ['age', 'applicant_id', 'approved', 'credit_history_years']f disadvantaged not in RACES:
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   raise ValueError(f"disadvantaged must be one of {RACES}, got {disadvantaged!r}")
-    ['age', 'applicant_id', 'approved', 'credit_history_years']ng = np.random.default_rng(seed)
-    ['age', 'applicant_id', 'approved', 'credit_history_years']ex = np.where(rng.random(n_rows) < 0.5, "female", "male")
-    ['age', 'applicant_id', 'approved', 'credit_history_years']ace = np.asarray(RACES)[rng.choice(len(RACES), size=n_rows, p=RACE_P)]
-    ['age', 'applicant_id', 'approved', 'credit_history_years']s_target = race == disadvantaged
-    ['age', 'applicant_id', 'approved', 'credit_history_years']ncome = np.round(np.exp(rng.normal(np.log(45), 0.45, n_rows)), 1)
-    ['age', 'applicant_id', 'approved', 'credit_history_years']ebt_ratio = np.round(rng.beta(2, 5, n_rows), 3)
-    ['age', 'applicant_id', 'approved', 'credit_history_years']istory = np.round(np.minimum(rng.gamma(4, 2.5, n_rows), 40), 1)
+    if n_rows <= 0:
+        raise ValueError(f"n_rows must be positive, got {n_rows}")
+    if disadvantaged not in RACES:
+        raise ValueError(f"disadvantaged must be one of {RACES}, got {disadvantaged!r}")
+    rng = np.random.default_rng(seed)
+    sex = np.where(rng.random(n_rows) < 0.5, "female", "male")
+    race = np.asarray(RACES)[rng.choice(len(RACES), size=n_rows, p=RACE_P)]
+    is_target = race == disadvantaged
+    income = np.round(np.exp(rng.normal(np.log(45), 0.45, n_rows)), 1)
+    debt_ratio = np.round(rng.beta(2, 5, n_rows), 3)
+    history = np.round(np.minimum(rng.gamma(4, 2.5, n_rows), 40), 1)
     late = rng.poisson(0.6, n_rows)
-    ['age', 'applicant_id', 'approved', 'credit_history_years']ge = np.minimum(21 + rng.gamma(4, 6, n_rows), 80).astype(np.int64)
+    age = np.minimum(21 + rng.gamma(4, 6, n_rows), 80).astype(np.int64)
     zip_score = np.round(rng.normal(0, 1, n_rows) - 0.8 * is_target, 3)
     z = (
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   0.9 * np.log(income / 45)
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   - 2.2 * debt_ratio
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   + 0.05 * history
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   - 0.45 * late
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   + 0.25 * zip_score
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   + 0.6
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   + rng.normal(0, 0.8, n_rows)
+        0.9 * np.log(income / 45)
+        - 2.2 * debt_ratio
+        + 0.05 * history
+        - 0.45 * late
+        + 0.25 * zip_score
+        + 0.6
+        + rng.normal(0, 0.8, n_rows)
     )
-    ['age', 'applicant_id', 'approved', 'credit_history_years']epaid = (z > 0).astype(np.int64)
-    ['age', 'applicant_id', 'approved', 'credit_history_years']pproved = (z - bias * is_target + rng.normal(0, 0.3, n_rows) > 0.35).astype(np.int64)
-    ['age', 'applicant_id', 'approved', 'credit_history_years']eturn {
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   "applicant_id": np.arange(1, n_rows + 1),
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   "sex": sex,
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   "race": race,
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   "income": income,
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   "debt_ratio": debt_ratio,
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   "credit_history_years": history,
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   "late_payments": late,
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   "age": age,
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   "zip_score": zip_score,
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   "repaid": repaid,
-    ['age', 'applicant_id', 'approved', 'credit_history_years']   "approved": approved,
+    repaid = (z > 0).astype(np.int64)
+    approved = (z - bias * is_target + rng.normal(0, 0.3, n_rows) > 0.35).astype(np.int64)
+    return {
+        "applicant_id": np.arange(1, n_rows + 1),
+        "sex": sex,
+        "race": race,
+        "income": income,
+        "debt_ratio": debt_ratio,
+        "credit_history_years": history,
+        "late_payments": late,
+        "age": age,
+        "zip_score": zip_score,
+        "repaid": repaid,
+        "approved": approved,
     }
