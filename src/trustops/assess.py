@@ -185,7 +185,7 @@ def count_groups(
         for a, n in ((yt, label_name), (yp, pred_name)):
             if a.dtype.kind not in "biuf":
                 raise LabelError(n, f"regression needs numbers, got {a.dtype}")
-        return count_regression(codes, levels, attrs, yt, yp, sample_weight=weights)
+        return count_regression(codes, levels, attrs, yt, yp, sample_weight=weights).sorted_levels()
     if task == "binary":
         t, neg_t = _binary_codes(yt, label_name, pos_label)
         p, neg_p = _binary_codes(yp, pred_name, pos_label)
@@ -224,7 +224,7 @@ def count_groups(
                 scores=hist,
                 weighted=counts.weighted,
             )
-        return counts
+        return counts.sorted_levels()
     classes = sorted(set(_distinct(yt)) | set(_distinct(yp)), key=lambda v: (str(type(v)), v))
     lookup = np.asarray(classes, dtype=object if yt.dtype.kind == "O" else None)
     t = np.searchsorted(lookup, yt) if lookup.dtype.kind != "O" else _codes_for(yt, classes)
@@ -239,7 +239,7 @@ def count_groups(
         sample_weight=weights,
         classes=tuple(classes),
         task="multiclass",
-    )
+    ).sorted_levels()
 
 
 def _codes_for(a: np.ndarray, classes: list[Any]) -> np.ndarray:

@@ -41,9 +41,7 @@ class TrustOpsGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         try:
-            rv = super().main(
-                args, prog_name, complete_var, False, windows_expand_args, **extra
-            )
+            rv = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
             code = rv if isinstance(rv, int) else 0
         except click_exceptions.NoArgsIsHelpError as exc:
             typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))

@@ -5,15 +5,15 @@ codes for the core. Backends are recognised by their module name and never
 imported unless the user already passed one of their objects (so importing
 trustops pulls in neither pandas nor Polars).
 
-Sensitive columns are encoded to codes into their sorted distinct values
-(so results do not depend on row order); nulls are an error or, with
-``missing="group"``, their own group whose value is ``None``.
+Sensitive columns are encoded to integer codes into their distinct values
+(hash-based, one pass); nulls are an error or, with ``missing="group"``, their
+own group whose value is ``None``.
 
 Example:
-    >>> import numpy as np
-    >>> enc = encode_groups(np.array(["b", "a", "b"]), "sex", missing="error")
+    >>> import pyarrow as pa
+    >>> enc = encode_groups(pa.array(["b", "a", "b", None]), "sex", missing="group")
     >>> enc.codes.tolist(), enc.levels
-    ([1, 0, 1], ('a', 'b'))
+    ([0, 1, 0, 2], ('b', 'a', None))
 """
 
 from __future__ import annotations
@@ -122,30 +122,23 @@ def to_numpy(col: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True, slots=True)
 class EncodedGroups:
-    """Integer codes into ``levels`` (sorted; ``None`` last for the missing group)."""
+    """Integer codes into ``levels``, in order of first appearance.
+
+    Codes are not remapped to sorted order (a pass over every row): the count
+    table is sorted afterwards, which touches only its cells
+    (:meth:`trustops.core.fairness.GroupCounts.sorted_levels`). With
+    ``missing="group"``, nulls get the last code and the level ``None``.
+    """
 
     codes: np.ndarray
     levels: tuple[Any, ...]
 
 
-def _sort_key(v: Any) -> tuple[int, Any]:
-    if v is None:
-        return (2, "")
-    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-        return (0, float(v))
-    return (1, str(v))
-
-
-def _finish(
-    codes: np.ndarray, uniques: Sequence[Any], null_mask: np.ndarray | None, name: str, missing: str
-) -> EncodedGroups:
-    """Sort the levels, remap codes, and place nulls per ``missing``."""
-    uniques = [u.item() if isinstance(u, np.generic) else u for u in uniques]
-    order = sorted(range(len(uniques)), key=lambda i: _sort_key(uniques[i]))
-    remap = np.empty(len(uniques) + 1, dtype=np.int64)
-    remap[np.asarray(order, dtype=np.int64)] = np.arange(len(order))
-    levels = [uniques[i] for i in order]
-    n_null = int(null_mask.sum()) if null_mask is not None else 0
+def _finish(codes: np.ndarray, uniques: Sequence[Any], name: str, missing: str) -> EncodedGroups:
+    """Turn null codes (−1) into an error or the missing group."""
+    levels = [u.item() if isinstance(u, np.generic) else u for u in uniques]
+    null_mask = codes < 0
+    n_null = int(np.count_nonzero(null_mask))
     if n_null:
         if missing == "error":
             raise MissingValuesError(
@@ -154,11 +147,9 @@ def _finish(
                 hint="pass missing='group' (CLI: --missing group) to report them "
                 "as their own group, or drop those rows",
             )
-        remap[-1] = len(levels)  # code -1 → the missing group
+        codes = np.where(null_mask, len(levels), codes)
         levels.append(None)
-    else:
-        remap[-1] = -1
-    return EncodedGroups(remap[codes], tuple(levels))
+    return EncodedGroups(codes, tuple(levels))
 
 
 def encode_groups(col: Any, name: str, *, missing: str = "error") -> EncodedGroups:
@@ -170,15 +161,14 @@ def encode_groups(col: Any, name: str, *, missing: str = "error") -> EncodedGrou
         import pandas as pd
 
         codes, uniques = pd.factorize(col, use_na_sentinel=True)
-        nulls = codes < 0
-        return _finish(np.asarray(codes, dtype=np.int64), list(uniques), nulls, name, missing)
+        return _finish(np.asarray(codes, dtype=np.int64), list(uniques), name, missing)
     if kind == "polars":
         col = col.to_arrow()
     if kind not in ("polars", "pyarrow"):
         arr, nulls = to_numpy(col, name)
         if arr.dtype.kind in "biu" or (arr.dtype.kind == "f" and not nulls.any()):
             uniques, codes = np.unique(arr, return_inverse=True)
-            return _finish(codes.astype(np.int64), list(uniques), None, name, missing)
+            return _finish(codes.astype(np.int64), list(uniques), name, missing)
         if nulls.any():
             arr = arr.astype(object)
             arr[nulls] = None
@@ -188,10 +178,8 @@ def encode_groups(col: Any, name: str, *, missing: str = "error") -> EncodedGrou
     if pa.types.is_floating(col.type):
         col = pc.if_else(pc.is_nan(col), pa.scalar(None, col.type), col)
     enc = col if pa.types.is_dictionary(col.type) else pc.dictionary_encode(col)
-    indices = enc.indices
-    nulls = np.asarray(pc.is_null(indices).to_numpy(zero_copy_only=False), dtype=bool)
-    codes = np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    return _finish(codes, enc.dictionary.to_pylist(), nulls, name, missing)
+    codes = np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return _finish(codes, enc.dictionary.to_pylist(), name, missing)
 
 
 def check_lengths(columns: Mapping[str, Any]) -> int:

@@ -42,6 +42,7 @@ __all__ = [
     "count_classification",
     "count_regression",
     "count_scores",
+    "level_sort_key",
 ]
 
 # Regression statistics, last axis of RegressionSums.values.
@@ -215,6 +216,43 @@ class GroupCounts:
             weighted=self.weighted,
         )
 
+    def sorted_levels(self) -> GroupCounts:
+        """The same table with each attribute's levels in :func:`level_sort_key` order.
+
+        Sorting the table's cells, not the rows' codes, keeps the counting pass
+        free of any remapping, and makes results independent of row order.
+        """
+        perms = [
+            sorted(range(len(lv)), key=lambda i, lv=lv: level_sort_key(lv[i])) for lv in self.levels
+        ]
+        if all(p == list(range(len(p))) for p in perms):
+            return self
+        rows, weights = self.rows, self.weights
+        reg = self.regression.values if self.regression is not None else None
+        for axis, perm in enumerate(perms):
+            rows = np.take(rows, perm, axis=axis)
+            weights = np.take(weights, perm, axis=axis)
+            if reg is not None:
+                reg = np.take(reg, perm, axis=axis)
+        scores = None
+        if self.scores is not None:
+            shape = self.group_shape
+            old = np.indices(shape).reshape(len(shape), -1)
+            inverse = [np.argsort(np.asarray(p)) for p in perms]
+            new = tuple(inverse[a][old[a]] for a in range(len(shape)))
+            scores = self.scores.regroup(np.ravel_multi_index(new, shape))
+        return GroupCounts(
+            attributes=self.attributes,
+            levels=tuple(tuple(lv[i] for i in p) for lv, p in zip(self.levels, perms, strict=True)),
+            task=self.task,
+            classes=self.classes,
+            rows=rows,
+            weights=weights,
+            scores=scores,
+            regression=RegressionSums(reg) if reg is not None else None,
+            weighted=self.weighted,
+        )
+
     def flat(self) -> tuple[np.ndarray, np.ndarray]:
         """Rows and weights with all attribute axes flattened into one group axis."""
         g = int(np.prod(self.group_shape, dtype=np.int64))
@@ -227,6 +265,15 @@ class GroupCounts:
             tuple(self.levels[a][i] for a, i in enumerate(ix))
             for ix in np.ndindex(*self.group_shape)
         ]
+
+
+def level_sort_key(value: Any) -> tuple[int, Any]:
+    """Order of levels in every report: numbers, then text, then the missing group."""
+    if value is None:
+        return (2, "")
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return (0, float(value))
+    return (1, str(value))
 
 
 def _flat_codes(group_codes: Sequence[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
