@@ -222,9 +222,7 @@ class GroupCounts:
         Sorting the table's cells, not the rows' codes, keeps the counting pass
         free of any remapping, and makes results independent of row order.
         """
-        perms = [
-            sorted(range(len(lv)), key=lambda i, lv=lv: level_sort_key(lv[i])) for lv in self.levels
-        ]
+        perms = [_sorted_order(lv) for lv in self.levels]
         if all(p == list(range(len(p))) for p in perms):
             return self
         rows, weights = self.rows, self.weights
@@ -274,6 +272,10 @@ def level_sort_key(value: Any) -> tuple[int, Any]:
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return (0, float(value))
     return (1, str(value))
+
+
+def _sorted_order(levels: tuple[Any, ...]) -> list[int]:
+    return sorted(range(len(levels)), key=lambda i: level_sort_key(levels[i]))
 
 
 def _flat_codes(group_codes: Sequence[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
