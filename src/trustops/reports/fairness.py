@@ -70,6 +70,13 @@ def fmt_p(value: float | None) -> str:
     return f"{value:.2g}" if value >= 1e-3 else f"{value:.1e}"
 
 
+def interval_text(group: Any, metric: str) -> str:
+    """A group's interval for ``metric``: the bootstrap's if computed, else Wilson's."""
+    kinds = group.intervals.get(metric, {})
+    lo, hi = kinds.get("bootstrap") or kinds.get("wilson") or (None, None)
+    return "—" if lo is None or hi is None else f"[{lo:.3f}, {hi:.3f}]"
+
+
 def group_label(group: dict[str, Any]) -> str:
     return ", ".join(f"{k}={'(missing)' if v is None else v}" for k, v in group.items())
 
@@ -140,9 +147,10 @@ def to_markdown(report: FairnessReport) -> str:
     metrics = _metrics(report)
     impact = _impact(report)
     lines = [f"# Fairness report ({report.task}, {report.counts.n_rows:,} rows)", ""]
+    level = f"{report.confidence:.0%}"
     head = ["group", "count", *metrics]
     if report.task == "binary":
-        head += ["impact_ratio", "fisher_p_value", "shortfall"]
+        head += [f"selection_rate {level} CI", "impact_ratio", "fisher_p_value", "shortfall"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for g in report.by_group:
         cells = [
@@ -153,6 +161,7 @@ def to_markdown(report: FairnessReport) -> str:
         if report.task == "binary":
             row = impact.get(group_label(dict(g.group)), {})
             cells += [
+                interval_text(g, "selection_rate"),
                 fmt(row.get("impact_ratio")),
                 fmt_p(row.get("fisher_p_value")),
                 fmt(row.get("shortfall")),
@@ -235,11 +244,13 @@ def to_html(report: FairnessReport, *, title: str = "trustops fairness report") 
         extra = ""
         if report.task == "binary":
             extra = (
+                f"<td>{interval_text(g, 'selection_rate')}</td>"
                 f"<td>{fmt(ratio)}</td><td>{fmt_p(row.get('fisher_p_value'))}</td>"
                 f"<td>{fmt(row.get('shortfall'))}</td>"
             )
         body.append(f"<tr{cls}><td>{esc(label)}</td><td>{fmt(g.count)}</td>{cells}{extra}</tr>")
     extra_head = (
+        f"<th>sel. rate {report.confidence:.0%} CI</th>"
         "<th>impact ratio</th><th>p (Fisher)</th><th>shortfall</th>"
         if report.task == "binary"
         else ""
@@ -265,8 +276,14 @@ td:first-child, th:first-child {{ text-align: left; }}
 tr.below td {{ background: #fdecea; }}
 </style></head><body>
 <h1>{esc(title)}</h1>
-<p>{report.task} task, {report.counts.n_rows:,} rows, sensitive: {esc(", ".join(report.attributes))}
-{"(intersectional)" if report.intersectional else ""}.</p>
+<p>{report.task} task, {report.counts.n_rows:,} rows, sensitive: {
+        esc(", ".join(report.attributes))
+    }{" (intersectional)" if report.intersectional else ""}.
+{
+        f"Intervals: {report.bootstrap:,} bootstrap resamples of the count table."
+        if report.bootstrap
+        else "Intervals: Wilson score."
+    }</p>
 <h2>Impact ratio by group (four-fifths rule)</h2>
 {_bar_chart(report)}
 <h2>Metrics by group</h2>
