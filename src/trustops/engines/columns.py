@@ -178,8 +178,23 @@ def encode_groups(col: Any, name: str, *, missing: str = "error") -> EncodedGrou
     if pa.types.is_floating(col.type):
         col = pc.if_else(pc.is_nan(col), pa.scalar(None, col.type), col)
     enc = col if pa.types.is_dictionary(col.type) else pc.dictionary_encode(col)
-    codes = np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    return _finish(codes, enc.dictionary.to_pylist(), name, missing)
+    # Dictionary indices may be unsigned (Polars Categorical/Enum): widen before filling nulls.
+    indices = pc.fill_null(enc.indices.cast(pa.int64()), -1)
+    codes = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    levels = enc.dictionary.to_pylist()
+    if pa.types.is_dictionary(col.type):
+        codes, levels = _drop_unused(codes, levels)
+    return _finish(codes, levels, name, missing)
+
+
+def _drop_unused(codes: np.ndarray, levels: list[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Keep only dictionary entries that occur: unused categories are not groups."""
+    used = np.bincount(codes[codes >= 0], minlength=len(levels)) > 0
+    if used.all():
+        return codes, levels
+    remap = np.full(len(levels) + 1, -1, dtype=np.int64)
+    remap[np.flatnonzero(used)] = np.arange(int(used.sum()))
+    return remap[codes], [lv for lv, u in zip(levels, used, strict=True) if u]
 
 
 def check_lengths(columns: Mapping[str, Any]) -> int:

@@ -55,6 +55,7 @@ import numpy as np
 
 from trustops.core.fairness.counts import (
     REG_M2_Y,
+    REG_MEAN_Y,
     REG_SUM_ABS,
     REG_SUM_ERR,
     REG_SUM_PRED,
@@ -328,10 +329,15 @@ REGRESSION_METRICS: dict[str, tuple[str, str]] = {
 def regression_metric_values(values: np.ndarray) -> dict[str, np.ndarray]:
     """Regression metrics from :class:`RegressionSums` values ``(..., 8)``."""
     w = values[..., REG_W]
+    m2 = values[..., REG_M2_Y]
+    # A constant y_true leaves rounding noise in Σw(y − ȳ)² (ȳ is off by an ulp or so): below
+    # that noise level the spread is zero and R² is undefined, not a huge negative number.
+    noise = w * (16 * np.finfo(np.float64).eps * np.abs(values[..., REG_MEAN_Y])) ** 2
+    m2 = np.where(m2 <= noise, 0.0, m2)
     return {
         "mean_prediction": divide(values[..., REG_SUM_PRED], w),
         "mean_error": divide(values[..., REG_SUM_ERR], w),
         "mean_absolute_error": divide(values[..., REG_SUM_ABS], w),
         "root_mean_squared_error": np.sqrt(divide(values[..., REG_SUM_SQ], w)),
-        "r2_score": 1.0 - divide(values[..., REG_SUM_SQ], values[..., REG_M2_Y]),
+        "r2_score": 1.0 - divide(values[..., REG_SUM_SQ], m2),
     }
