@@ -50,19 +50,21 @@ def _german() -> pd.DataFrame:
     # Two decimals: ties in the score exercise the half-credit rule of ROC AUC.
     score = np.round(model.predict_proba(x)[:, 1], 2)
     rng = np.random.default_rng(20240601)
-    return pd.DataFrame({
-        "risk": raw["risk"].astype(np.int64),
-        "pred": (score >= 0.7).astype(np.int64),
-        "score": score,
-        "sex": raw["sex"].astype(object),
-        "age_group": _age_group(raw["age"]),
-        "young": np.where(raw["age"] <= 25, "young", "older").astype(object),
-        "w": np.round(rng.uniform(0.2, 3.0, len(raw)), 3),
-        "credit_amount": raw["credit_amount"].astype(np.float64),
-        "duration": raw["duration"].astype(np.float64),
-        "age": raw["age"].astype(np.float64),
-        "job": raw["job"].astype(np.float64),
-    })
+    return pd.DataFrame(
+        {
+            "risk": raw["risk"].astype(np.int64),
+            "pred": (score >= 0.7).astype(np.int64),
+            "score": score,
+            "sex": raw["sex"].astype(object),
+            "age_group": _age_group(raw["age"]),
+            "young": np.where(raw["age"] <= 25, "young", "older").astype(object),
+            "w": np.round(rng.uniform(0.2, 3.0, len(raw)), 3),
+            "credit_amount": raw["credit_amount"].astype(np.float64),
+            "duration": raw["duration"].astype(np.float64),
+            "age": raw["age"].astype(np.float64),
+            "job": raw["job"].astype(np.float64),
+        }
+    )
 
 
 def german() -> pd.DataFrame:
@@ -79,8 +81,9 @@ def _german_regression() -> pd.DataFrame:
     x = df[["duration", "age", "job"]].to_numpy()
     y = df["credit_amount"].to_numpy() / 1000.0
     pred = LinearRegression().fit(x, y).predict(x)
-    return pd.DataFrame({"y": y, "yhat": pred, "sex": df["sex"], "age_group": df["age_group"],
-                         "w": df["w"]})
+    return pd.DataFrame(
+        {"y": y, "yhat": pred, "sex": df["sex"], "age_group": df["age_group"], "w": df["w"]}
+    )
 
 
 def german_regression() -> pd.DataFrame:
@@ -96,23 +99,34 @@ def _rows(spec: list[tuple[str, str, int, int, int]]) -> pd.DataFrame:
 
 @cache
 def _sparse() -> pd.DataFrame:
-    df = _rows([
-        # red: a normal, mixed group over both sizes
-        ("red", "S", 1, 1, 9), ("red", "S", 1, 0, 4), ("red", "S", 0, 1, 3),
-        ("red", "S", 0, 0, 8), ("red", "L", 1, 1, 5), ("red", "L", 0, 0, 6),
-        ("red", "L", 0, 1, 2), ("red", "L", 1, 0, 3),
-        # green: no actual positives (TPR, FNR undefined), some predicted positives
-        ("green", "S", 0, 0, 7), ("green", "S", 0, 1, 3), ("green", "L", 0, 0, 5),
-        # blue: only size S (blue × L is an empty intersection), no predicted positives
-        ("blue", "S", 1, 0, 4), ("blue", "S", 0, 0, 6),
-        # violet: one row, a false negative (no negatives, no predicted positives)
-        ("violet", "L", 1, 0, 1),
-        # yellow: two rows, both true negatives (no positives, actual or predicted)
-        ("yellow", "S", 0, 0, 2),
-    ])
+    df = _rows(
+        [
+            # red: a normal, mixed group over both sizes
+            ("red", "S", 1, 1, 9),
+            ("red", "S", 1, 0, 4),
+            ("red", "S", 0, 1, 3),
+            ("red", "S", 0, 0, 8),
+            ("red", "L", 1, 1, 5),
+            ("red", "L", 0, 0, 6),
+            ("red", "L", 0, 1, 2),
+            ("red", "L", 1, 0, 3),
+            # green: no actual positives (TPR, FNR undefined), some predicted positives
+            ("green", "S", 0, 0, 7),
+            ("green", "S", 0, 1, 3),
+            ("green", "L", 0, 0, 5),
+            # blue: only size S (blue × L is an empty intersection), no predicted positives
+            ("blue", "S", 1, 0, 4),
+            ("blue", "S", 0, 0, 6),
+            # violet: one row, a false negative (no negatives, no predicted positives)
+            ("violet", "L", 1, 0, 1),
+            # yellow: two rows, both true negatives (no positives, actual or predicted)
+            ("yellow", "S", 0, 0, 2),
+        ]
+    )
     rng = np.random.default_rng(7)
-    df["score"] = np.round(np.clip(0.35 * df["pred"] + 0.25 * df["y"]
-                                   + rng.uniform(0.0, 0.4, len(df)), 0.0, 1.0), 1)
+    df["score"] = np.round(
+        np.clip(0.35 * df["pred"] + 0.25 * df["y"] + rng.uniform(0.0, 0.4, len(df)), 0.0, 1.0), 1
+    )
     df["w"] = np.round(rng.uniform(0.5, 2.5, len(df)), 2)
     return df
 
@@ -130,8 +144,9 @@ def _sparse_regression() -> pd.DataFrame:
     y = np.round(rng.normal(10.0, 3.0, len(df)), 2)
     y[(df["color"] == "yellow").to_numpy()] = 4.0  # constant y_true: R² undefined
     yhat = np.round(y + rng.normal(0.0, 1.5, len(df)), 2)
-    return pd.DataFrame({"y": y, "yhat": yhat, "color": df["color"], "size": df["size"],
-                         "w": df["w"]})
+    return pd.DataFrame(
+        {"y": y, "yhat": yhat, "color": df["color"], "size": df["size"], "w": df["w"]}
+    )
 
 
 def sparse_regression() -> pd.DataFrame:
@@ -150,8 +165,14 @@ def _multiclass() -> pd.DataFrame:
     y[(group == "r") & (y == "C")] = "A"
     flip = rng.uniform(size=n) < 0.3
     pred = np.where(flip, classes[rng.choice(3, size=n)], y)
-    return pd.DataFrame({"y": y.astype(object), "pred": pred.astype(object),
-                         "grp": group.astype(object), "w": np.round(rng.uniform(0.1, 2, n), 2)})
+    return pd.DataFrame(
+        {
+            "y": y.astype(object),
+            "pred": pred.astype(object),
+            "grp": group.astype(object),
+            "w": np.round(rng.uniform(0.1, 2, n), 2),
+        }
+    )
 
 
 def multiclass() -> pd.DataFrame:
