@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -213,16 +214,8 @@ def count_groups(
                     f"column {sname!r} must hold probabilities in [0, 1], "
                     f"found values in [{s.min():g}, {s.max():g}]"
                 )
-            hist = count_scores(codes, levels, t, s, sample_weight=weights)
-            counts = GroupCounts(
-                counts.attributes,
-                counts.levels,
-                counts.task,
-                counts.classes,
-                counts.rows,
-                counts.weights,
-                scores=hist,
-                weighted=counts.weighted,
+            counts = dataclasses.replace(
+                counts, scores=count_scores(codes, levels, t, s, sample_weight=weights)
             )
         return counts.sorted_levels()
     classes = sorted(set(_distinct(yt)) | set(_distinct(yp)), key=lambda v: (str(type(v)), v))

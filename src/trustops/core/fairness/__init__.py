@@ -6,6 +6,7 @@ The flow is one way: rows are counted once into a :class:`GroupCounts` table
 the report gathers them with tests and intervals (:mod:`.report`).
 """
 
+from trustops.core.fairness.build import build_report
 from trustops.core.fairness.counts import (
     GroupCounts,
     count_classification,
@@ -18,7 +19,6 @@ from trustops.core.fairness.report import (
     GroupResult,
     PrivilegedComparison,
     UndefinedValue,
-    build_report,
 )
 
 __all__ = [

@@ -1,15 +1,14 @@
-"""The fairness report: every number from one count table, with intervals.
+"""The fairness report: frozen results with every disparity convention on demand.
 
-:func:`build_report` takes a :class:`GroupCounts` table and returns a frozen
-:class:`FairnessReport`. With several sensitive attributes each is broken down
-on its own (the table summed over the others); with ``intersectional=True``
-the groups are every combination of their values instead. Top-level
+A :class:`FairnessReport` (built by :func:`trustops.core.fairness.build_report`)
+holds the groups of each breakdown with their metrics and intervals, the
+disparities, four-fifths rows and the AIF360 privileged comparison. Top-level
 disparities with several breakdowns are the worst case over them (largest
 difference, smallest ratio); each breakdown keeps its own.
 
 Example:
     >>> import numpy as np
-    >>> from trustops.core.fairness.counts import count_classification
+    >>> from trustops.core.fairness import build_report, count_classification
     >>> counts = count_classification([np.array([0, 0, 1, 1])], [("a", "b")], ("sf",),
     ...     np.array([0, 1, 0, 1]), np.array([0, 0, 0, 1]), 2)
     >>> report = build_report(counts)
@@ -28,21 +27,7 @@ from typing import Any
 import numpy as np
 
 from trustops.core.fairness.counts import GroupCounts
-from trustops.core.fairness.disparities import DISPARITY_KINDS, disparity_values
-from trustops.core.fairness.four_fifths import four_fifths_rows
-from trustops.core.fairness.groups import metric_names, table_metrics, undefined_reason
-from trustops.core.fairness.intervals import (
-    bootstrap_tables,
-    percentile_interval,
-    wilson_interval,
-)
-from trustops.core.fairness.metrics import (
-    BINARY_METRICS,
-    between_group_entropy,
-    divide,
-    score_metric_values,
-)
-from trustops.errors import UnknownMetricError, UnsupportedError, UsageError
+from trustops.errors import UnknownMetricError, UsageError
 
 __all__ = [
     "Breakdown",
@@ -50,20 +35,22 @@ __all__ = [
     "GroupResult",
     "PrivilegedComparison",
     "UndefinedValue",
-    "build_report",
+    "optional_float",
+    "optional_interval",
 ]
 
 Interval = tuple[float | None, float | None]
 METHODS = ("between_groups", "to_overall", "to_reference", "privileged")
 
 
-def _py(x: Any) -> float | None:
+def optional_float(x: Any) -> float | None:
+    """A float, or ``None`` for NaN (how undefined values leave the core)."""
     x = float(x)
     return None if np.isnan(x) else x
 
 
-def _interval(lo: Any, hi: Any) -> Interval:
-    return (_py(lo), _py(hi))
+def optional_interval(lo: Any, hi: Any) -> Interval:
+    return (optional_float(lo), optional_float(hi))
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,302 +343,3 @@ class FairnessReport:
             "undefined": [u.to_dict() for u in self.undefined],
             "intervals": self.intervals,
         }
-
-
-# --- building -------------------------------------------------------------
-
-
-def _match(counts: GroupCounts, spec: Mapping[str, Any], role: str) -> np.ndarray:
-    """Boolean mask over flat groups of ``counts`` matching every ``attr=value`` of ``spec``."""
-    mask = np.ones(counts.group_shape, dtype=bool)
-    for attr, value in spec.items():
-        if attr not in counts.attributes:
-            raise UsageError(
-                f"{role} attribute {attr!r} is not a sensitive attribute",
-                hint=f"sensitive attributes: {', '.join(counts.attributes)}",
-            )
-        axis = counts.attributes.index(attr)
-        levels = counts.levels[axis]
-        matches = [i for i, lv in enumerate(levels) if lv == value or str(lv) == str(value)]
-        if not matches:
-            shown = ", ".join(str(lv) for lv in levels)
-            raise UsageError(
-                f"{role} value {value!r} not found in attribute {attr!r}", hint=f"values: {shown}"
-            )
-        sel = np.zeros(len(levels), dtype=bool)
-        sel[matches] = True
-        shape = [1] * len(counts.attributes)
-        shape[axis] = len(levels)
-        mask &= sel.reshape(shape)
-    return mask.reshape(-1)
-
-
-def _flat_metrics(
-    counts: GroupCounts, rows: np.ndarray, weights: np.ndarray, regression: np.ndarray | None
-) -> dict[str, np.ndarray]:
-    return table_metrics(counts.task, counts.classes, rows, weights, regression=regression)
-
-
-def _sum_groups(x: np.ndarray, mask: np.ndarray, conf_axes: int) -> np.ndarray:
-    """Sum a (..., G, *conf) array over the groups selected by ``mask``."""
-    axis = x.ndim - conf_axes - 1
-    return np.compress(mask, x, axis=axis).sum(axis=axis)
-
-
-def build_report(
-    counts: GroupCounts,
-    *,
-    pos_label: Any = 1,
-    intersectional: bool = False,
-    privileged: Mapping[str, Any] | None = None,
-    reference: Mapping[str, Any] | None = None,
-    min_group_size: int = 1,
-    bootstrap: int = 0,
-    seed: int | None = None,
-    confidence: float = 0.95,
-    four_fifths_threshold: float = 0.8,
-) -> FairnessReport:
-    """Compute a :class:`FairnessReport` from a count table (no rows needed)."""
-    if not 0 < confidence < 1:
-        raise UsageError(f"confidence must be in (0, 1), got {confidence}")
-    if bootstrap < 0:
-        raise UsageError(f"bootstrap must be >= 0, got {bootstrap}")
-    if bootstrap and counts.task == "regression":
-        raise UnsupportedError(
-            "bootstrap intervals are computed from classification count tables; "
-            "regression is not supported yet"
-        )
-    task, attrs = counts.task, counts.attributes
-    names = metric_names(task, counts.classes, with_scores=counts.scores is not None)
-    if privileged is not None:
-        _match(counts, privileged, "privileged")  # fail early, naming the role given
-    if reference is not None:
-        _match(counts, reference, "reference")
-    reference = reference if reference is not None else privileged
-    undefined: list[UndefinedValue] = []
-
-    boot = bootstrap_tables(counts.rows, counts.weights, bootstrap, seed) if bootstrap else None
-
-    plans = [attrs] if intersectional or len(attrs) == 1 else [(a,) for a in attrs]
-
-    # overall
-    total_rows = counts.rows.reshape(-1, *counts.rows.shape[len(attrs) :]).sum(axis=0)
-    total_w = counts.weights.reshape(-1, *counts.weights.shape[len(attrs) :]).sum(axis=0)
-    total_reg = (
-        counts.regression.sum_over(tuple(range(len(attrs)))).values
-        if counts.regression is not None
-        else None
-    )
-    overall_arr = _flat_metrics(counts, total_rows, total_w, total_reg)
-    if counts.scores is not None:
-        zero = np.zeros(int(np.prod(counts.group_shape)), dtype=np.int64)
-        for k, per_group in score_metric_values(counts.scores.regroup(zero), 1).items():
-            overall_arr[k] = per_group[0]
-    overall = {m: _py(overall_arr[m]) for m in names}
-    for m, value in overall.items():
-        if value is None:
-            undefined.append(UndefinedValue(m, undefined_reason(m), None, "overall"))
-    boot_overall = None
-    if boot is not None:
-        b_rows = boot[0].reshape(bootstrap, -1, *counts.rows.shape[len(attrs) :]).sum(axis=1)
-        b_w = boot[1].reshape(bootstrap, -1, *counts.rows.shape[len(attrs) :]).sum(axis=1)
-        boot_overall = _flat_metrics(counts, b_rows, b_w, None)
-
-    breakdowns = []
-    for plan in plans:
-        sub = counts.marginal(plan)
-        rows, weights = sub.flat()
-        reg = (
-            sub.regression.values.reshape(-1, sub.regression.values.shape[-1])
-            if sub.regression is not None
-            else None
-        )
-        values = _flat_metrics(counts, rows, weights, reg)
-        if sub.scores is not None:
-            values.update(score_metric_values(sub.scores, rows.shape[0]))
-        labels = sub.group_labels()
-        n_per_group = values["count"].astype(np.int64)
-        include = n_per_group >= max(min_group_size, 1)
-        ref_index = None
-        ref_spec = None
-        if reference is not None and all(a in reference for a in plan):
-            ref_spec = {a: reference[a] for a in plan}
-            ref_mask = _match(sub, ref_spec, "reference")
-            ref_index = int(np.flatnonzero(ref_mask)[0])
-
-        boot_values = None
-        if boot is not None:
-            drop = tuple(1 + i for i, a in enumerate(attrs) if a not in plan)
-            br, bw = boot[0].sum(axis=drop), boot[1].sum(axis=drop)
-            br = br.reshape(bootstrap, -1, *br.shape[1 + len(plan) :])
-            bw = bw.reshape(bootstrap, -1, *bw.shape[1 + len(plan) :])
-            boot_values = _flat_metrics(counts, br, bw, None)
-
-        group_results = []
-        for gi, label in enumerate(labels):
-            group = dict(zip(plan, label, strict=True))
-            metric_values = {m: _py(values[m][gi]) for m in names}
-            ivs: dict[str, dict[str, Interval]] = {}
-            for m in names:
-                spec = BINARY_METRICS.get(m) if task == "binary" else None
-                if spec is not None and spec.proportion:
-                    lo, hi = wilson_interval(
-                        spec.numerator(rows[gi]), spec.denominator(rows[gi]), confidence
-                    )
-                    ivs.setdefault(m, {})["wilson"] = _interval(lo, hi)
-                if boot_values is not None and m in boot_values and m != "count":
-                    lo, hi = percentile_interval(boot_values[m][:, gi], confidence)
-                    ivs.setdefault(m, {})["bootstrap"] = _interval(lo, hi)
-                if metric_values[m] is None:
-                    undefined.append(UndefinedValue(m, undefined_reason(m), group))
-            group_results.append(
-                GroupResult(group, int(n_per_group[gi]), bool(include[gi]), metric_values, ivs)
-            )
-
-        disparities: dict[str, dict[str, float | None]] = {}
-        disparity_ivs: dict[str, dict[str, Interval]] = {}
-        for m in names:
-            if m == "count":
-                continue
-            usable = include & ~np.isnan(values[m])
-            d = disparity_values(values[m], overall_arr[m], include=include, reference=ref_index)
-            entry = {k: _py(v) for k, v in d.items()}
-            if usable.sum() < 2:
-                why = (
-                    "only one group has a value; nothing to compare"
-                    if usable.sum() == 1
-                    else "no group has a value"
-                )
-                for k in entry:
-                    if not k.endswith("_overall"):
-                        entry[k] = None
-                        undefined.append(
-                            UndefinedValue(
-                                m, why, {"breakdown": " × ".join(plan), "disparity": k}, "disparity"
-                            )
-                        )
-            for k, dvalue in entry.items():
-                if dvalue is None and usable.sum() >= 2:
-                    undefined.append(
-                        UndefinedValue(
-                            m,
-                            "denominator is 0" if k.startswith("ratio") else "no value to compare",
-                            {"breakdown": " × ".join(plan), "disparity": k},
-                            "disparity",
-                        )
-                    )
-            disparities[m] = entry
-            if boot_values is not None and boot_overall is not None and m in boot_values:
-                bd = disparity_values(
-                    boot_values[m], boot_overall[m], include=include, reference=ref_index
-                )
-                disparity_ivs[m] = {
-                    k: _interval(*percentile_interval(v, confidence))
-                    for k, v in bd.items()
-                    if k in DISPARITY_KINDS
-                }
-
-        four_fifths: list[dict[str, Any]] = []
-        if task == "binary":
-            selected = rows[:, 0, 1] + rows[:, 1, 1]
-            for gi, row in enumerate(
-                four_fifths_rows(
-                    selected,
-                    n_per_group,
-                    values["selection_rate"],
-                    threshold=four_fifths_threshold,
-                    include=include,
-                )
-            ):
-                four_fifths.append({"group": dict(zip(plan, labels[gi], strict=True)), **row})
-        inequality: dict[str, float | None] = {}
-        if task == "binary":
-            inequality = {
-                "between_group_theil_index": _py(between_group_entropy(rows, 1.0)),
-                "between_group_generalized_entropy_index": _py(between_group_entropy(rows, 2.0)),
-            }
-        breakdowns.append(
-            Breakdown(
-                plan,
-                tuple(group_results),
-                ref_spec,
-                disparities,
-                disparity_ivs,
-                tuple(four_fifths),
-                inequality,
-            )
-        )
-
-    comparison = None
-    if privileged is not None:
-        comparison = _privileged_comparison(counts, privileged, names, undefined, boot, confidence)
-
-    return FairnessReport(
-        task=task,
-        pos_label=pos_label,
-        attributes=attrs,
-        intersectional=intersectional,
-        metrics=tuple(names),
-        overall=overall,
-        breakdowns=tuple(breakdowns),
-        privileged=comparison,
-        undefined=tuple(undefined),
-        min_group_size=min_group_size,
-        confidence=confidence,
-        bootstrap=bootstrap,
-        seed=seed,
-        counts=counts,
-    )
-
-
-def _privileged_comparison(
-    counts: GroupCounts,
-    privileged: Mapping[str, Any],
-    names: list[str],
-    undefined: list[UndefinedValue],
-    boot: tuple[np.ndarray, np.ndarray] | None,
-    confidence: float,
-) -> PrivilegedComparison:
-    if counts.task == "regression":
-        raise UnsupportedError("the privileged/unprivileged comparison needs a classification task")
-    mask = _match(counts, privileged, "privileged")
-    rows, weights = counts.flat()
-    conf = rows.ndim - 1
-    pr, pw = _sum_groups(rows, mask, conf), _sum_groups(weights, mask, conf)
-    ur, uw = _sum_groups(rows, ~mask, conf), _sum_groups(weights, ~mask, conf)
-    pm = _flat_metrics(counts, pr, pw, None)
-    um = _flat_metrics(counts, ur, uw, None)
-    diff = {m: _py(um[m] - pm[m]) for m in names if m in pm and m != "count"}
-    ratio = {m: _py(divide(um[m], pm[m])) for m in names if m in pm and m != "count"}
-    for m in diff:
-        if diff[m] is None or ratio[m] is None:
-            why = (
-                "undefined for the privileged or unprivileged group"
-                if diff[m] is None
-                else "privileged group's value is 0"
-            )
-            undefined.append(UndefinedValue(m, why, dict(privileged), "privileged"))
-    ivs: dict[str, dict[str, Interval]] = {}
-    if boot is not None:
-        n_boot = boot[0].shape[0]
-        br = boot[0].reshape(n_boot, -1, *rows.shape[1:])
-        bw = boot[1].reshape(n_boot, -1, *rows.shape[1:])
-        bpm = _flat_metrics(counts, _sum_groups(br, mask, conf), _sum_groups(bw, mask, conf), None)
-        bum = _flat_metrics(
-            counts, _sum_groups(br, ~mask, conf), _sum_groups(bw, ~mask, conf), None
-        )
-        for m in diff:
-            ivs[m] = {
-                "difference": _interval(*percentile_interval(bum[m] - bpm[m], confidence)),
-                "ratio": _interval(*percentile_interval(divide(bum[m], bpm[m]), confidence)),
-            }
-    return PrivilegedComparison(
-        privileged=dict(privileged),
-        privileged_count=int(pr.sum()),
-        unprivileged_count=int(ur.sum()),
-        privileged_metrics={m: _py(pm[m]) for m in names if m in pm},
-        unprivileged_metrics={m: _py(um[m]) for m in names if m in um},
-        difference=diff,
-        ratio=ratio,
-        intervals=ivs,
-    )
