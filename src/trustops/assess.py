@@ -75,7 +75,7 @@ def _infer_task(yt: np.ndarray, yp: np.ndarray, pos_label: Any) -> str:
 def _binary_codes(a: np.ndarray, name: str, pos_label: Any) -> tuple[np.ndarray, Any]:
     """0/1 codes (1 = pos_label); :class:`LabelError` for anything not binary."""
     if _is_binary_01(a) and pos_label in (0, 1, True, False):
-        return (a == pos_label).astype(np.int8), (1 - pos_label if pos_label in (0, 1) else None)
+        return (a == pos_label).view(np.int8), (1 - pos_label if pos_label in (0, 1) else None)
     values = _distinct(a)
     others = [v for v in values if v != pos_label]
     if len(values) == 2 and pos_label not in values:
@@ -91,7 +91,7 @@ def _binary_codes(a: np.ndarray, name: str, pos_label: Any) -> tuple[np.ndarray,
             f"binary task needs at most two label values, found {len(values)}: {shown}",
             hint="pass task='multiclass' or 'regression', or binarise the labels",
         )
-    return (a == pos_label).astype(np.int8), (others[0] if others else None)
+    return (a == pos_label).view(np.int8), (others[0] if others else None)
 
 
 def _as_columns(

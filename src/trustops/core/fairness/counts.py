@@ -278,13 +278,25 @@ def _sorted_order(levels: tuple[Any, ...]) -> list[int]:
     return sorted(range(len(levels)), key=lambda i: level_sort_key(levels[i]))
 
 
-def _flat_codes(group_codes: Sequence[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    if len(group_codes) == 1:
-        return np.asarray(group_codes[0], dtype=np.int64)
-    flat = np.zeros(len(group_codes[0]), dtype=np.int64)
-    for codes, size in zip(group_codes, shape, strict=True):
+def _index_dtype(size: int) -> type[np.signedinteger[Any]]:
+    """The smallest integer type that holds indices below ``size`` (less memory traffic)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if size <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64
+
+
+def _flat_codes(
+    group_codes: Sequence[np.ndarray], shape: tuple[int, ...], cells_per_group: int = 1
+) -> np.ndarray:
+    """One code per row for its group (C order over the attributes), times ``cells_per_group``."""
+    dtype = _index_dtype(int(np.prod(shape, dtype=np.int64)) * cells_per_group)
+    flat = np.asarray(group_codes[0], dtype=dtype).copy()
+    for codes, size in zip(group_codes[1:], shape[1:], strict=True):
         flat *= size
-        flat += codes
+        flat += codes.astype(dtype, copy=False)
+    if cells_per_group != 1:
+        flat *= cells_per_group
     return flat
 
 
@@ -309,9 +321,9 @@ def count_classification(
     shape = tuple(len(lv) for lv in levels)
     n_groups = int(np.prod(shape, dtype=np.int64))
     k = n_classes
-    cell = _flat_codes(group_codes, shape) * (k * k)
-    cell += np.asarray(y_true, dtype=np.int64) * k
-    cell += np.asarray(y_pred, dtype=np.int64)
+    cell = _flat_codes(group_codes, shape, k * k)
+    cell += np.multiply(y_true, k, dtype=cell.dtype)
+    cell += np.asarray(y_pred).astype(cell.dtype, copy=False)
     size = n_groups * k * k
     rows = np.bincount(cell, minlength=size).astype(np.int64)
     weights: np.ndarray
@@ -358,7 +370,7 @@ def count_scores(
 ) -> ScoreHistogram:
     """Histogram of distinct scores per flat group and true label (0/1 codes)."""
     shape = tuple(len(lv) for lv in levels)
-    group = _flat_codes(group_codes, shape)
+    group = _flat_codes(group_codes, shape).astype(np.int64)
     y = np.asarray(y_true, dtype=np.int64)
     n = len(y)
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)

@@ -24,8 +24,9 @@ Example:
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
-from scipy.stats import norm
 
 __all__ = ["bootstrap_tables", "percentile_interval", "wilson_interval"]
 
@@ -36,7 +37,7 @@ def wilson_interval(
     """Wilson score interval; NaN where ``trials`` is 0."""
     x = np.asarray(successes, dtype=np.float64)
     n = np.asarray(trials, dtype=np.float64)
-    z = float(norm.ppf(1 - (1 - confidence) / 2))
+    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = x / n
         denom = 1 + z * z / n
