@@ -84,6 +84,20 @@ def test_table_markdown_html_and_output_file(credit_csv: Path, tmp_path: Path) -
     assert "race=C" in result.stdout and "impact" in result.stdout
     md = run("fairness", credit_csv, *BASE, "--format", "markdown")
     assert md.exit_code == 0 and "| race=C |" in md.stdout
+    chosen = run(
+        "fairness",
+        credit_csv,
+        *BASE,
+        "--format",
+        "markdown",
+        "--metric",
+        "f1",
+        "--metric",
+        "false_omission_rate",
+    )
+    assert chosen.exit_code == 0, chosen.output
+    header = chosen.stdout.splitlines()[2]
+    assert "| f1 | false_omission_rate |" in header and "selection_rate |" not in header
     out = tmp_path / "sub" / "report.html"
     html = run("fairness", credit_csv, *BASE, "--format", "html", "--output", out)
     assert html.exit_code == 0, html.output
@@ -177,6 +191,8 @@ GOOD = ("--y-true", "y", "--y-pred", "p", "--sensitive", "g")
         ("ok", (*GOOD, "--format", "xml"), "--format"),
         ("ok", ("--y-pred", "p", "--sensitive", "g"), "--y-true"),
         ("ok", (*GOOD, "--confidence", "1.5"), "confidence"),
+        ("ok", (*GOOD, "--metric", "fairness_score"), "unknown metric 'fairness_score'"),
+        ("ok", (*GOOD, "--metric", "count", "--format", "json"), "unknown metric 'count'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_two(

@@ -87,6 +87,14 @@ def fairness(
         str, typer.Option("--missing", help="Nulls in a sensitive column: 'error' or 'group'.")
     ] = "error",
     confidence: Annotated[float, typer.Option("--confidence", help="Interval level.")] = 0.95,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metric",
+            help="Metric to show in table, markdown and html output; "
+            "repeat for several (JSON always has all).",
+        ),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
     ] = OutputFormat.table,
@@ -141,18 +149,24 @@ def fairness(
             confidence=confidence,
             missing=missing,
         )
+    for name in metric or ():
+        report.check_metric(name)
     if output_format is OutputFormat.table:
         console = Console(
             file=output.open("w", encoding="utf-8") if output else None,
             width=160 if output else None,
         )
-        for t in rich_tables(report):
+        for t in rich_tables(report, metric):
             console.print(t)
         if output:
             console.file.close()
     else:
-        render = {"json": to_json, "markdown": to_markdown, "html": to_html}[output_format.value]
-        text = render(report)
+        if output_format is OutputFormat.json:
+            text = to_json(report)
+        elif output_format is OutputFormat.markdown:
+            text = to_markdown(report, metric)
+        else:
+            text = to_html(report, metric)
         if output:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text, encoding="utf-8")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.table import Table
@@ -81,7 +81,12 @@ def group_label(group: dict[str, Any]) -> str:
     return ", ".join(f"{k}={'(missing)' if v is None else v}" for k, v in group.items())
 
 
-def _metrics(report: FairnessReport) -> tuple[str, ...]:
+def _metrics(report: FairnessReport, chosen: Sequence[str] | None) -> tuple[str, ...]:
+    """The metrics to show: ``chosen`` (each checked) or the task's summary set."""
+    if chosen:
+        for name in chosen:
+            report.check_metric(name)
+        return tuple(chosen)
     return tuple(m for m in SUMMARY_METRICS[report.task] if m in report.metrics)
 
 
@@ -93,9 +98,9 @@ def _impact(report: FairnessReport) -> dict[str, Mapping[str, Any]]:
     return out
 
 
-def rich_tables(report: FairnessReport) -> list[Table]:
+def rich_tables(report: FairnessReport, metrics: Sequence[str] | None = None) -> list[Table]:
     """A group table and a disparity table for the terminal."""
-    metrics = _metrics(report)
+    metrics = _metrics(report, metrics)
     impact = _impact(report)
     groups = Table(title=f"Fairness by group ({report.task}, {report.counts.n_rows:,} rows)")
     groups.add_column("group", no_wrap=True)
@@ -142,9 +147,9 @@ def to_json(report: FairnessReport) -> str:
     return json.dumps(report.to_dict(), indent=2, allow_nan=False, default=str)
 
 
-def to_markdown(report: FairnessReport) -> str:
+def to_markdown(report: FairnessReport, metrics: Sequence[str] | None = None) -> str:
     """The report as Markdown tables."""
-    metrics = _metrics(report)
+    metrics = _metrics(report, metrics)
     impact = _impact(report)
     lines = [f"# Fairness report ({report.task}, {report.counts.n_rows:,} rows)", ""]
     level = f"{report.confidence:.0%}"
@@ -228,9 +233,14 @@ def _bar_chart(report: FairnessReport, threshold: float = 0.8) -> str:
     return "\n".join(parts)
 
 
-def to_html(report: FairnessReport, *, title: str = "trustops fairness report") -> str:
+def to_html(
+    report: FairnessReport,
+    metrics: Sequence[str] | None = None,
+    *,
+    title: str = "trustops fairness report",
+) -> str:
     """A self-contained HTML page: impact-ratio chart with the 0.8 line, then tables."""
-    metrics = _metrics(report)
+    metrics = _metrics(report, metrics)
     impact = _impact(report)
     esc = html.escape
     head = "".join(f"<th>{esc(SHORT.get(m, m))}</th>" for m in metrics)

@@ -168,7 +168,8 @@ class FairnessReport:
         """Groups below ``min_group_size``: reported, but left out of disparities."""
         return tuple(g for g in self.by_group if not g.included)
 
-    def _check_metric(self, metric: str) -> None:
+    def check_metric(self, metric: str) -> None:
+        """Raise :class:`UnknownMetricError`, listing known names, unless ``metric`` exists."""
         if metric not in self.metrics or metric == "count":
             raise UnknownMetricError(metric, known=[m for m in self.metrics if m != "count"])
 
@@ -186,7 +187,7 @@ class FairnessReport:
     def _disparity(
         self, kind: str, metric: str, method: str, attribute: str | None
     ) -> float | None:
-        self._check_metric(metric)
+        self.check_metric(metric)
         if method not in METHODS:
             raise UsageError(f"unknown method {method!r}", hint=f"one of {', '.join(METHODS)}")
         if method == "privileged":
