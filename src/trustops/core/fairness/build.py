@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +28,8 @@ from trustops.core.fairness.disparities import DISPARITY_KINDS, disparity_values
 from trustops.core.fairness.four_fifths import four_fifths_rows
 from trustops.core.fairness.groups import metric_names, table_metrics, undefined_reason
 from trustops.core.fairness.intervals import (
+    SCORE_BOOTSTRAP_BUDGET,
+    bootstrap_score_metrics,
     bootstrap_tables,
     percentile_interval,
     wilson_interval,
@@ -123,7 +126,9 @@ def build_report(
 
     boot = bootstrap_tables(counts.rows, counts.weights, bootstrap, seed) if bootstrap else None
 
-    plans = [attrs] if intersectional or len(attrs) == 1 else [(a,) for a in attrs]
+    plans: list[tuple[str, ...]] = (
+        [attrs] if intersectional or len(attrs) == 1 else [(a,) for a in attrs]
+    )
 
     # overall
     total_rows = counts.rows.reshape(-1, *counts.rows.shape[len(attrs) :]).sum(axis=0)
@@ -147,6 +152,27 @@ def build_report(
         b_rows = boot[0].reshape(bootstrap, -1, *counts.rows.shape[len(attrs) :]).sum(axis=1)
         b_w = boot[1].reshape(bootstrap, -1, *counts.rows.shape[len(attrs) :]).sum(axis=1)
         boot_overall = _flat_metrics(counts, b_rows, b_w, None)
+    score_boot = None
+    if boot is not None and counts.scores is not None:
+        sizes = dict(zip(attrs, counts.group_shape, strict=True))
+        groupings = [(counts.group_mapping(()), 1)] + [
+            (counts.group_mapping(p), math.prod(sizes[a] for a in p)) for p in plans
+        ]
+        score_boot = bootstrap_score_metrics(counts.scores, groupings, bootstrap, seed)
+        if score_boot is None:
+            undefined.append(
+                UndefinedValue(
+                    "roc_auc",
+                    f"no bootstrap intervals for score metrics: {counts.scores.rows.size:,} "
+                    f"score cells × {bootstrap:,} resamples exceeds the budget of "
+                    f"{SCORE_BOOTSTRAP_BUDGET:,}; round the scores to fewer distinct values",
+                    None,
+                    "interval",
+                )
+            )
+        else:
+            assert boot_overall is not None
+            boot_overall.update({k: v[:, 0] for k, v in score_boot[0].items()})
 
     breakdowns = []
     for plan in plans:
@@ -177,6 +203,8 @@ def build_report(
             br = br.reshape(bootstrap, -1, *br.shape[1 + len(plan) :])
             bw = bw.reshape(bootstrap, -1, *bw.shape[1 + len(plan) :])
             boot_values = _flat_metrics(counts, br, bw, None)
+            if score_boot is not None:
+                boot_values.update(score_boot[1 + plans.index(plan)])
 
         group_results = []
         for gi, label in enumerate(labels):

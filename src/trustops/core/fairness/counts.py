@@ -37,6 +37,7 @@ import numpy as np
 
 __all__ = [
     "GroupCounts",
+    "HistogramPlan",
     "RegressionSums",
     "ScoreHistogram",
     "count_classification",
@@ -176,6 +177,16 @@ class GroupCounts:
             weighted=self.weighted or other.weighted,
         )
 
+    def group_mapping(self, keep: Sequence[str]) -> np.ndarray:
+        """For each flat group, its flat group in the breakdown by ``keep`` (none: all 0)."""
+        shape = self.group_shape
+        idx = np.indices(shape).reshape(len(shape), -1)
+        order = [self.attributes.index(a) for a in keep]
+        if not order:
+            return np.zeros(idx.shape[1], dtype=np.int64)
+        new_shape = tuple(shape[i] for i in order)
+        return np.ravel_multi_index(tuple(idx[i] for i in order), new_shape).astype(np.int64)
+
     def marginal(self, keep: Sequence[str]) -> GroupCounts:
         """Counts broken down by the attributes in ``keep`` only (others summed out)."""
         keep_idx = [self.attributes.index(a) for a in keep]
@@ -189,17 +200,7 @@ class GroupCounts:
         axes = perm + list(range(len(perm), len(perm) + n_conf))
         rows = rows.transpose(axes)
         weights = weights.transpose(axes)
-        scores = None
-        if self.scores is not None:
-            shape = self.group_shape
-            idx = np.indices(shape).reshape(len(shape), -1)
-            new_shape = tuple(shape[i] for i in order)
-            new_codes = (
-                np.ravel_multi_index(tuple(idx[i] for i in order), new_shape)
-                if order
-                else np.zeros(idx.shape[1], dtype=np.int64)
-            )
-            scores = self.scores.regroup(new_codes)
+        scores = self.scores.regroup(self.group_mapping(keep)) if self.scores is not None else None
         regression = None
         if self.regression is not None:
             reg = self.regression.sum_over(drop).values
@@ -342,22 +343,43 @@ def count_classification(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class HistogramPlan:
+    """How to re-aggregate histogram entries into unique, sorted (group, value) cells.
+
+    Computed once (one sort) and applied to any counts over the same entries,
+    e.g. every bootstrap resample.
+    """
+
+    order: np.ndarray
+    starts: np.ndarray
+    group: np.ndarray
+    value: np.ndarray
+
+    @classmethod
+    def of(cls, group: np.ndarray, value: np.ndarray) -> HistogramPlan:
+        order = np.lexsort((value, group))
+        g, v = group[order], value[order]
+        start = np.ones(len(g), dtype=bool)
+        start[1:] = (g[1:] != g[:-1]) | (v[1:] != v[:-1])
+        starts = np.flatnonzero(start)
+        return cls(order, starts, g[starts], v[starts])
+
+    def apply(self, weight: np.ndarray, rows: np.ndarray) -> ScoreHistogram:
+        if len(self.order) == 0:
+            return ScoreHistogram(self.group, self.value, weight, rows)
+        return ScoreHistogram(
+            group=self.group,
+            value=self.value,
+            weight=np.add.reduceat(weight[self.order], self.starts, axis=0),
+            rows=np.add.reduceat(rows[self.order], self.starts, axis=0),
+        )
+
+
 def _aggregate_scores(
     group: np.ndarray, value: np.ndarray, weight: np.ndarray, rows: np.ndarray
 ) -> ScoreHistogram:
-    if len(group) == 0:
-        return ScoreHistogram(group, value, weight, rows)
-    order = np.lexsort((value, group))
-    group, value, weight, rows = group[order], value[order], weight[order], rows[order]
-    start = np.ones(len(group), dtype=bool)
-    start[1:] = (group[1:] != group[:-1]) | (value[1:] != value[:-1])
-    idx = np.flatnonzero(start)
-    return ScoreHistogram(
-        group=group[idx],
-        value=value[idx],
-        weight=np.add.reduceat(weight, idx, axis=0),
-        rows=np.add.reduceat(rows, idx, axis=0),
-    )
+    return HistogramPlan.of(group, value).apply(weight, rows)
 
 
 def count_scores(

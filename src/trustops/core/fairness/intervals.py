@@ -24,11 +24,24 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from statistics import NormalDist
 
 import numpy as np
 
-__all__ = ["bootstrap_tables", "percentile_interval", "wilson_interval"]
+from trustops.core.fairness.counts import HistogramPlan, ScoreHistogram
+from trustops.core.fairness.metrics import score_metric_values
+
+__all__ = [
+    "SCORE_BOOTSTRAP_BUDGET",
+    "bootstrap_score_metrics",
+    "bootstrap_tables",
+    "percentile_interval",
+    "wilson_interval",
+]
+
+SCORE_BOOTSTRAP_BUDGET = 50_000_000
+"""Most histogram cells × resamples the score bootstrap draws (about 5 s of work)."""
 
 
 def wilson_interval(
@@ -71,6 +84,52 @@ def bootstrap_tables(
     res_rows = res.reshape(n_resamples, *rows.shape)
     res_weights = (res * mean_w).reshape(n_resamples, *rows.shape)
     return res_rows, res_weights
+
+
+def bootstrap_score_metrics(
+    hist: ScoreHistogram,
+    groupings: Sequence[tuple[np.ndarray, int]],
+    n_resamples: int,
+    seed: int | None,
+) -> list[dict[str, np.ndarray]] | None:
+    """Score metrics (AUC, Brier, ECE, mean score) on resampled score histograms.
+
+    The histogram is a count table too — one cell per (group, distinct score,
+    true label) — so it is resampled the same way, one Multinomial draw per
+    resample of the finest cells. Each resample is then pooled for every
+    grouping ``(mapping from flat group to breakdown group, number of
+    breakdown groups)``, so a breakdown's groups and the overall value come
+    from the same resample. Returns one dict per grouping of arrays shaped
+    ``(n_resamples, n_groups)``, or ``None`` when cells × resamples exceeds
+    :data:`SCORE_BOOTSTRAP_BUDGET` (round the scores to bring it under).
+
+    Example:
+        >>> import numpy as np
+        >>> from trustops.core.fairness.counts import count_scores
+        >>> h = count_scores([np.array([0, 0, 1, 1])], [("a", "b")], np.array([0, 1, 0, 1]),
+        ...                  np.array([0.1, 0.8, 0.3, 0.6]))
+        >>> out = bootstrap_score_metrics(h, [(np.array([0, 1]), 2), (np.array([0, 0]), 1)],
+        ...                               5, seed=0)
+        >>> out[0]["roc_auc"].shape, out[1]["roc_auc"].shape
+        ((5, 2), (5, 1))
+    """
+    cells = hist.rows.reshape(-1)
+    if cells.size * n_resamples > SCORE_BOOTSTRAP_BUDGET:
+        return None
+    total = int(cells.sum())
+    mean_w = np.divide(hist.weight.reshape(-1), cells, out=np.zeros(cells.size), where=cells > 0)
+    plans = [(HistogramPlan.of(mapping[hist.group], hist.value), n) for mapping, n in groupings]
+    # A stream of its own, so adding score metrics never changes the count-table intervals.
+    rng = np.random.default_rng(None if seed is None else [seed, 1])
+    out: list[dict[str, np.ndarray]] = [{} for _ in groupings]
+    for b in range(n_resamples):
+        rows = rng.multinomial(total, cells / total) if total else cells
+        weights = (rows * mean_w).reshape(-1, 2)
+        for (plan, n_groups), result in zip(plans, out, strict=True):
+            sample = plan.apply(weights, rows.reshape(-1, 2))
+            for name, values in score_metric_values(sample, n_groups).items():
+                result.setdefault(name, np.empty((n_resamples, n_groups)))[b] = values
+    return out
 
 
 def percentile_interval(samples: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
