@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,64 +35,17 @@ from trustops.engines.columns import (
     get_column,
     to_numpy,
 )
-from trustops.errors import InputError, LabelError, MissingValuesError, UsageError
+from trustops.engines.labels import (
+    check_regression,
+    encode_binary,
+    encode_multiclass,
+    infer_task,
+)
+from trustops.errors import InputError, MissingValuesError, UsageError
 
 __all__ = ["TASKS", "assess_fairness", "count_groups"]
 
 TASKS = ("auto", "binary", "multiclass", "regression")
-
-
-def _require_complete(values: np.ndarray, mask: np.ndarray, name: str) -> None:
-    if mask.any():
-        raise MissingValuesError(name, int(mask.sum()), hint="drop or impute those rows first")
-
-
-def _is_binary_01(a: np.ndarray) -> bool:
-    """Fast check that a numeric/bool array holds only 0 and 1."""
-    if a.dtype.kind == "b":
-        return True
-    if a.dtype.kind in "iu":
-        return bool(a.size == 0 or (a.min() >= 0 and a.max() <= 1))
-    if a.dtype.kind == "f":
-        return bool(((a == 0) | (a == 1)).all())
-    return False
-
-
-def _distinct(a: np.ndarray) -> list[Any]:
-    if a.dtype.kind == "O":
-        return sorted({v.item() if isinstance(v, np.generic) else v for v in a}, key=str)
-    return [v.item() for v in np.unique(a)]
-
-
-def _infer_task(yt: np.ndarray, yp: np.ndarray, pos_label: Any) -> str:
-    if _is_binary_01(yt) and _is_binary_01(yp):
-        return "binary"
-    if yt.dtype.kind == "f" or yp.dtype.kind == "f":
-        return "regression"
-    values = set(_distinct(yt)) | set(_distinct(yp))
-    return "binary" if len(values) <= 2 else "multiclass"
-
-
-def _binary_codes(a: np.ndarray, name: str, pos_label: Any) -> tuple[np.ndarray, Any]:
-    """0/1 codes (1 = pos_label); :class:`LabelError` for anything not binary."""
-    if _is_binary_01(a) and pos_label in (0, 1, True, False):
-        return (a == pos_label).view(np.int8), (1 - pos_label if pos_label in (0, 1) else None)
-    values = _distinct(a)
-    others = [v for v in values if v != pos_label]
-    if len(values) == 2 and pos_label not in values:
-        raise LabelError(
-            name,
-            f"pos_label {pos_label!r} is not one of the labels {values[0]!r}, {values[1]!r}",
-            hint="pass pos_label=<the favourable label>",
-        )
-    if len(others) > 1:
-        shown = ", ".join(repr(v) for v in values[:10])
-        raise LabelError(
-            name,
-            f"binary task needs at most two label values, found {len(values)}: {shown}",
-            hint="pass task='multiclass' or 'regression', or binarise the labels",
-        )
-    return (a == pos_label).view(np.int8), (others[0] if others else None)
 
 
 def _as_columns(
@@ -139,6 +93,10 @@ def _as_columns(
     return cols, names
 
 
+MAX_TABLE_CELLS = 50_000_000
+"""Cells of the count table (groups × classes²) trustops will allocate: about 0.8 GB."""
+
+
 def count_groups(
     data: Any = None,
     *,
@@ -160,84 +118,90 @@ def count_groups(
         raise UsageError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
     cols, names = _as_columns(data, y_true, y_pred, sensitive, score, sample_weight)
     check_lengths(cols)
-    yt, yt_null = to_numpy(cols["y_true"], "y_true" if data is None else y_true)
-    yp, yp_null = to_numpy(cols["y_pred"], "y_pred" if data is None else y_pred)
-    label_name = y_true if isinstance(y_true, str) else "y_true"
-    pred_name = y_pred if isinstance(y_pred, str) else "y_pred"
-    _require_complete(yt, yt_null, label_name)
-    _require_complete(yp, yp_null, pred_name)
-    weights = None
-    if "sample_weight" in cols:
-        wname = sample_weight if isinstance(sample_weight, str) else "sample_weight"
-        w, w_null = to_numpy(cols["sample_weight"], wname)
-        _require_complete(w, w_null, wname)
-        if w.dtype.kind not in "biuf":
-            raise InputError(f"column {wname!r} must be numeric, got {w.dtype}")
-        weights = w.astype(np.float64)
-        if (weights < 0).any() or not np.isfinite(weights).all():
-            raise InputError(f"column {wname!r} must hold finite, non-negative weights")
+    label_names = (
+        y_true if isinstance(y_true, str) else "y_true",
+        y_pred if isinstance(y_pred, str) else "y_pred",
+    )
+    yt = _complete(cols["y_true"], label_names[0])
+    yp = _complete(cols["y_pred"], label_names[1])
+    weights = _weights(cols, sample_weight)
     encoded = [encode_groups(cols[f"sensitive:{n}"], n, missing=missing) for n in names]
     codes = [e.codes for e in encoded]
     levels = [e.levels for e in encoded]
     attrs = tuple(names)
     if task == "auto":
-        task = _infer_task(yt, yp, pos_label)
+        task = infer_task(yt, yp)
+    if "score" in cols and task != "binary":
+        raise UsageError(f"score is used by binary tasks only; this task is {task}")
+    n_classes = {"binary": 2, "multiclass": 0, "regression": 1}[task]
+    if task == "multiclass":
+        t, p, classes = encode_multiclass(yt, yp, label_names)
+        n_classes = len(classes)
+    cells = math.prod(len(lv) for lv in levels) * n_classes * n_classes
+    if cells > MAX_TABLE_CELLS:
+        sizes = " × ".join(f"{n} ({len(lv):,})" for n, lv in zip(names, levels, strict=True))
+        raise InputError(
+            f"the count table would have {cells:,} cells: {sizes} levels",
+            hint="a sensitive column with this many distinct values is an identifier, "
+            "not a group; bin it first",
+        )
     if task == "regression":
-        for a, n in ((yt, label_name), (yp, pred_name)):
-            if a.dtype.kind not in "biuf":
-                raise LabelError(n, f"regression needs numbers, got {a.dtype}")
+        check_regression(yt, yp, label_names)
         return count_regression(codes, levels, attrs, yt, yp, sample_weight=weights).sorted_levels()
-    if task == "binary":
-        t, neg_t = _binary_codes(yt, label_name, pos_label)
-        p, neg_p = _binary_codes(yp, pred_name, pos_label)
-        negative = neg_t if neg_t is not None else neg_p
-        counts = count_classification(
+    if task == "multiclass":
+        return count_classification(
             codes,
             levels,
             attrs,
             t,
             p,
-            2,
+            n_classes,
             sample_weight=weights,
-            classes=(negative, pos_label),
-            task="binary",
-        )
-        if "score" in cols:
-            sname = score if isinstance(score, str) else "score"
-            s, s_null = to_numpy(cols["score"], sname)
-            _require_complete(s, s_null, sname)
-            if s.dtype.kind not in "biuf":
-                raise InputError(f"column {sname!r} must be numeric, got {s.dtype}")
-            s = s.astype(np.float64)
-            if s.min() < 0 or s.max() > 1:
-                raise InputError(
-                    f"column {sname!r} must hold probabilities in [0, 1], "
-                    f"found values in [{s.min():g}, {s.max():g}]"
-                )
-            counts = dataclasses.replace(
-                counts, scores=count_scores(codes, levels, t, s, sample_weight=weights)
+            classes=classes,
+            task="multiclass",
+        ).sorted_levels()
+    t, p, classes = encode_binary(yt, yp, pos_label, label_names)
+    counts = count_classification(
+        codes, levels, attrs, t, p, 2, sample_weight=weights, classes=classes, task="binary"
+    )
+    if "score" in cols:
+        sname = score if isinstance(score, str) else "score"
+        s = _complete(cols["score"], sname)
+        if s.dtype.kind not in "biuf":
+            raise InputError(f"column {sname!r} must be numeric, got {s.dtype}")
+        s = s.astype(np.float64)
+        if not (s.min() >= 0 and s.max() <= 1):
+            raise InputError(
+                f"column {sname!r} must hold probabilities in [0, 1], "
+                f"found values in [{s.min():g}, {s.max():g}]"
             )
-        return counts.sorted_levels()
-    classes = sorted(set(_distinct(yt)) | set(_distinct(yp)), key=lambda v: (str(type(v)), v))
-    lookup = np.asarray(classes, dtype=object if yt.dtype.kind == "O" else None)
-    t = np.searchsorted(lookup, yt) if lookup.dtype.kind != "O" else _codes_for(yt, classes)
-    p = np.searchsorted(lookup, yp) if lookup.dtype.kind != "O" else _codes_for(yp, classes)
-    return count_classification(
-        codes,
-        levels,
-        attrs,
-        t,
-        p,
-        len(classes),
-        sample_weight=weights,
-        classes=tuple(classes),
-        task="multiclass",
-    ).sorted_levels()
+        counts = dataclasses.replace(
+            counts, scores=count_scores(codes, levels, t, s, sample_weight=weights)
+        )
+    return counts.sorted_levels()
 
 
-def _codes_for(a: np.ndarray, classes: list[Any]) -> np.ndarray:
-    index = {c: i for i, c in enumerate(classes)}
-    return np.fromiter((index[v] for v in a), dtype=np.int64, count=len(a))
+def _complete(column: Any, name: str) -> np.ndarray:
+    """The column's values; :class:`MissingValuesError` if any is null or NaN."""
+    values, nulls = to_numpy(column, name)
+    if nulls.any():
+        raise MissingValuesError(name, int(nulls.sum()), hint="drop or impute those rows first")
+    if values.dtype.kind == "O" and any(isinstance(v, (list, dict, tuple)) for v in values[:100]):
+        raise InputError(f"column {name!r} holds nested values (lists or structs)")
+    return values
+
+
+def _weights(cols: Mapping[str, Any], sample_weight: Any) -> np.ndarray | None:
+    if "sample_weight" not in cols:
+        return None
+    name = sample_weight if isinstance(sample_weight, str) else "sample_weight"
+    w = _complete(cols["sample_weight"], name)
+    if w.dtype.kind not in "biuf":
+        raise InputError(f"column {name!r} must be numeric, got {w.dtype}")
+    weights = w.astype(np.float64)
+    if (weights < 0).any() or not np.isfinite(weights).all():
+        raise InputError(f"column {name!r} must hold finite, non-negative weights")
+    return weights
 
 
 def _parse_group_spec(spec: Any, role: str) -> dict[str, Any] | None:
