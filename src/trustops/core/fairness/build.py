@@ -213,7 +213,8 @@ def build_report(
             ivs: dict[str, dict[str, Interval]] = {}
             for m in names:
                 spec = BINARY_METRICS.get(m) if task == "binary" else None
-                if spec is not None and spec.proportion:
+                # Wilson needs row counts; with weights the bootstrap gives the interval.
+                if spec is not None and spec.proportion and not counts.weighted:
                     lo, hi = wilson_interval(
                         spec.numerator(rows[gi]), spec.denominator(rows[gi]), confidence
                     )
@@ -280,6 +281,7 @@ def build_report(
                     values["selection_rate"],
                     threshold=four_fifths_threshold,
                     include=include,
+                    weighted=counts.weighted,
                 )
             ):
                 four_fifths.append({"group": dict(zip(plan, labels[gi], strict=True)), **row})

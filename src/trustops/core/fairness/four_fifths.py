@@ -10,7 +10,12 @@ For each group g, against the group h with the highest selection rate
 - Fisher's exact test (two-sided, ``scipy.stats.fisher_exact``) on
   ``[[s_g, n_g − s_g], [s_h, n_h − s_h]]``, reliable for small counts;
 - shortfall: the fewest extra selections of g (in rows) that bring its rate
-  to ``threshold · SR_h``: ``max(0, ⌈threshold · SR_h · n_g − s_g⌉)``.
+  to ``threshold · SR_h``: ``max(0, ⌈(threshold · SR_h − SR_g) · n_g⌉)``
+  (with no weights, SR_g · n_g = s_g).
+
+With sample weights the impact ratio and shortfall use the weighted rates,
+while both tests use row counts (they need counts); each row says so in
+``reason``.
 
 Example:
     >>> import numpy as np
@@ -37,6 +42,7 @@ def four_fifths_rows(
     *,
     threshold: float = 0.8,
     include: np.ndarray | None = None,
+    weighted: bool = False,
 ) -> list[dict[str, Any]]:
     """One dict per group: impact ratio, z-test, Fisher test and shortfall.
 
@@ -78,10 +84,15 @@ def four_fifths_rows(
         row["impact_ratio"] = ratio
         row["below_threshold"] = ratio < threshold
         n_g, s_g = int(counts[i]), int(selected[i])
-        row["shortfall"] = max(0, math.ceil(threshold * top_rate * n_g - s_g - 1e-9))
+        # In rows at the group's own (possibly weighted) rate, so IR ≥ threshold ⇔ shortfall 0.
+        row["shortfall"] = max(0, math.ceil((threshold * top_rate - float(rates[i])) * n_g - 1e-9))
         if i == top:
             row["reason"] = "reference group (highest selection rate)"
             continue
+        if weighted:
+            row["reason"] = (
+                "sample weights: impact ratio and shortfall weighted, tests on row counts"
+            )
         n_h, s_h = int(counts[top]), int(selected[top])
         pooled = (s_g + s_h) / (n_g + n_h)
         if 0 < pooled < 1:
