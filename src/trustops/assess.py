@@ -68,6 +68,9 @@ def _as_columns(
         names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
         if not names:
             raise UsageError("sensitive must name at least one column")
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise UsageError(f"sensitive column {repeated[0]!r} is given more than once")
         sens = {n: get_column(data, n, "sensitive") for n in names}
         cols.update({f"sensitive:{n}": c for n, c in sens.items()})
         return cols, names

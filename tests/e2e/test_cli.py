@@ -255,3 +255,58 @@ def test_version_and_help() -> None:
     assert run("version").stdout.strip() == trustops.__version__
     assert run("--help").exit_code == 0
     assert run("bogus").exit_code == 2
+
+
+def _csv(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "message"),
+    [
+        ("y,p,g,g\n1,1,a,a\n0,1,b,b\n", GOOD, "appears more than once"),
+        ("y,p,g\n1,1,a\n0,1,b\n", (*GOOD, "--sensitive", "g"), "more than once"),
+        ("y,p,g\n1,1,a\n0,1,b\n", (*GOOD, "--bootstrap", "5", "--seed", "-1"), "--seed"),
+        ("y,p,g\n1.5,inf,a\n0.5,1,b\n", GOOD, "infinite"),
+        ("y,p,g\n1,1,a\n0,1,b\n", (*GOOD, "--bootstrap", "2000000000"), "too many"),
+    ],
+)
+def test_more_bad_input(tmp_path: Path, text: str, args: tuple[str, ...], message: str) -> None:
+    result = run("fairness", _csv(tmp_path, "d.csv", text), *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unwritable_output_is_an_input_error(bad_data: dict[str, Path], tmp_path: Path) -> None:
+    result = run("fairness", bad_data["ok"], *GOOD, "--format", "json", "--output", tmp_path)
+    assert result.exit_code == 2 and "cannot write" in result.stderr
+    nested = tmp_path / "a" / "b" / "table.txt"
+    table = run("fairness", bad_data["ok"], *GOOD, "--output", nested)
+    assert table.exit_code == 0, table.output
+    assert "g=a" in nested.read_text()
+
+
+def test_labels_are_text_not_markup_and_na_is_a_value(tmp_path: Path) -> None:
+    rows = "".join(f"{i % 2},{(i // 2) % 2},{g}\n" for i, g in enumerate(["[/]", "NA", "x|y"] * 4))
+    path = _csv(tmp_path, "d.csv", "y,p,g\n" + rows)
+    table = run("fairness", path, *GOOD)
+    assert table.exit_code == 0, table.output
+    assert "g=[/]" in table.stdout and "g=NA" in table.stdout
+    md = run("fairness", path, *GOOD, "--format", "markdown")
+    assert "| g=x\\|y |" in md.stdout
+
+
+def test_a_bug_is_one_line_and_exit_three(
+    bad_data: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trustops.assess
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(trustops.assess, "assess_fairness", broken)
+    result = run("fairness", bad_data["ok"], *GOOD)
+    assert result.exit_code == 3
+    assert result.stderr.startswith("internal error: RuntimeError: boom")

@@ -68,3 +68,29 @@ def test_small_columns_use_the_plain_path() -> None:
 def test_every_backend_gives_the_same_groups(column: object) -> None:
     enc = encode_groups(column, "g", missing="group")
     assert _as_groups(enc) == ["b", "a", None, "b"]
+
+
+def test_mixed_types_and_integer_column_names() -> None:
+    import trustops
+
+    y = np.array([1, 0, 1, 0, 1, 0])
+    mixed = np.array([1, "a", None, 1, "a", None], dtype=object)
+    r = trustops.assess_fairness(y_true=y, y_pred=y, sensitive=mixed, missing="group")
+    assert [g.group["sensitive_feature_0"] for g in r.by_group] == [1, "a", None]
+    frame = pd.DataFrame(np.array([[0], [0], [1], [1], [2], [2]]))  # column named 0 (an int)
+    r2 = trustops.assess_fairness(y_true=y, y_pred=y, sensitive=frame)
+    assert [g.group["0"] for g in r2.by_group] == [0, 1, 2]
+
+
+def test_nested_values_and_identifier_columns_are_input_errors() -> None:
+    import trustops
+    from trustops.errors import InputError
+
+    y = np.array([1, 0] * 3)
+    nested = pa.table({"y": y, "g": pa.array([[1], [2], [1], [2], [1], [2]])})
+    with pytest.raises(InputError, match="nested"):
+        trustops.assess_fairness(nested, y_true="y", y_pred="y", sensitive="g")
+    n = 8000
+    ids = {"y": np.arange(n) % 2, "a": np.arange(n), "b": np.arange(n)[::-1]}
+    with pytest.raises(InputError, match="count table would have 256,000,000 cells"):
+        trustops.assess_fairness(ids, y_true="y", y_pred="y", sensitive=["a", "b"])

@@ -4,13 +4,15 @@ Exit codes, the same for every command:
 
 - 0: success, or the check passed;
 - 1: the check failed (e.g. an impact ratio under ``--fail-below``);
-- 2: usage or input error: one line on stderr, never a traceback.
+- 2: usage or input error: one line on stderr, never a traceback;
+- 3: internal error (a bug in trustops): one line; ``TRUSTOPS_DEBUG=1`` shows the traceback.
 
 Errors are mapped to exit codes in exactly one place, :class:`TrustOpsGroup`.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -25,7 +27,9 @@ except ImportError:  # pragma: no cover - older Typer on Click
 
 from trustops.errors import TrustOpsError
 
-__all__ = ["app", "main"]
+__all__ = ["INTERNAL_ERROR", "app", "main"]
+
+INTERNAL_ERROR = 3
 
 
 class TrustOpsGroup(TyperGroup):
@@ -55,6 +59,15 @@ class TrustOpsGroup(TyperGroup):
         except typer.Abort:
             typer.echo("aborted", err=True)
             code = 1
+        except Exception as exc:  # a bug: one line, a distinct code, the traceback on request
+            if os.environ.get("TRUSTOPS_DEBUG"):
+                raise
+            typer.echo(
+                f"internal error: {type(exc).__name__}: {exc} (set TRUSTOPS_DEBUG=1 for the "
+                "traceback, and please report it)",
+                err=True,
+            )
+            code = INTERNAL_ERROR
         if standalone_mode:
             sys.exit(code)
         return code

@@ -72,7 +72,7 @@ def fairness(
             "--bootstrap", min=0, help="Resamples of the count table for confidence intervals."
         ),
     ] = 0,
-    seed: Annotated[int | None, typer.Option("--seed", help="Bootstrap seed.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Bootstrap seed.")] = None,
     task: Annotated[
         str, typer.Option("--task", help="auto, binary, multiclass or regression.")
     ] = "auto",
@@ -118,7 +118,7 @@ def fairness(
     --sensitive sex --privileged race=A --bootstrap 1000 --format json -o fairness.json
     """
     from trustops.assess import assess_fairness
-    from trustops.engines.files import read_table
+    from trustops.engines.files import read_table, write_text
     from trustops.reports.fairness import fmt_p, rich_tables, to_html, to_json, to_markdown
 
     if fail_below is not None and not 0 < fail_below <= 1:
@@ -152,26 +152,20 @@ def fairness(
     for name in metric or ():
         report.check_metric(name)
     if output_format is OutputFormat.table:
-        console = Console(
-            file=output.open("w", encoding="utf-8") if output else None,
-            width=160 if output else None,
-        )
+        console = Console(record=True, width=160) if output else Console()
         for t in rich_tables(report, metric):
             console.print(t)
-        if output:
-            console.file.close()
+        text = console.export_text() if output else ""
+    elif output_format is OutputFormat.json:
+        text = to_json(report)
+    elif output_format is OutputFormat.markdown:
+        text = to_markdown(report, metric)
     else:
-        if output_format is OutputFormat.json:
-            text = to_json(report)
-        elif output_format is OutputFormat.markdown:
-            text = to_markdown(report, metric)
-        else:
-            text = to_html(report, metric)
-        if output:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
-        else:
-            typer.echo(text, nl=False)
+        text = to_html(report, metric)
+    if output:
+        write_text(output, text)
+    elif output_format is not OutputFormat.table:
+        typer.echo(text, nl=False)
     if output:
         err.print(f"wrote {output}")
     if fail_below is not None:

@@ -72,7 +72,7 @@ def get_column(data: Any, name: str, role: str) -> Any:
         raise MissingColumnError(name, available=names, role=role)
     kind = _backend(data)
     if kind == "pandas":
-        return data[name]
+        return data[next(c for c in data.columns if str(c) == name)]  # names may be non-str
     if kind == "polars":
         if type(data).__name__ == "LazyFrame":
             return data.select(name).collect().to_series()
@@ -80,10 +80,6 @@ def get_column(data: Any, name: str, role: str) -> Any:
     if kind == "pyarrow":
         return data.column(name)
     return data[name]
-
-
-def _length(col: Any) -> int:
-    return len(col)
 
 
 def to_numpy(col: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -199,7 +195,10 @@ def encode_groups(col: Any, name: str, *, missing: str = "error") -> EncodedGrou
         import pandas as pd
 
         fast = _factorize_by_identity(col.to_numpy()) if col.dtype == object else None
-        codes, uniques = fast if fast is not None else pd.factorize(col, use_na_sentinel=True)
+        try:
+            codes, uniques = fast if fast is not None else pd.factorize(col, use_na_sentinel=True)
+        except TypeError:  # unhashable values: lists, dicts
+            raise InputError(f"column {name!r} holds nested values, not group labels") from None
         return _finish(np.asarray(codes, dtype=np.int64), list(uniques), name, missing)
     if kind == "polars":
         col = col.to_arrow()
@@ -211,11 +210,16 @@ def encode_groups(col: Any, name: str, *, missing: str = "error") -> EncodedGrou
         if nulls.any():
             arr = arr.astype(object)
             arr[nulls] = None
-        col = pa.array(arr, from_pandas=True)
+        try:
+            col = pa.array(arr, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return _encode_python_objects(arr, name, missing)
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
     if pa.types.is_floating(col.type):
         col = pc.if_else(pc.is_nan(col), pa.scalar(None, col.type), col)
+    if pa.types.is_nested(col.type):
+        raise InputError(f"column {name!r} holds nested values ({col.type}), not group labels")
     enc = col if pa.types.is_dictionary(col.type) else pc.dictionary_encode(col)
     # Dictionary indices may be unsigned (Polars Categorical/Enum): widen before filling nulls.
     indices = pc.fill_null(enc.indices.cast(pa.int64()), -1)
@@ -236,9 +240,25 @@ def _drop_unused(codes: np.ndarray, levels: list[Any]) -> tuple[np.ndarray, list
     return remap[codes], [lv for lv, u in zip(levels, used, strict=True) if u]
 
 
+def _encode_python_objects(values: np.ndarray, name: str, missing: str) -> EncodedGroups:
+    """Mixed-type object columns (``[1, "a", None]``) that Arrow cannot type: a dict pass."""
+    index: dict[Any, int] = {}
+
+    def code(v: Any) -> int:
+        if v is None or (isinstance(v, float) and v != v):
+            return -1
+        return index.setdefault(v, len(index))
+
+    try:
+        codes = np.fromiter((code(v) for v in values), dtype=np.int64, count=len(values))
+    except TypeError:
+        raise InputError(f"column {name!r} holds nested values, not group labels") from None
+    return _finish(codes, list(index), name, missing)
+
+
 def check_lengths(columns: Mapping[str, Any]) -> int:
     """The common length of ``columns``; :class:`InputError` naming the odd one out."""
-    lengths = {name: _length(col) for name, col in columns.items()}
+    lengths = {name: len(col) for name, col in columns.items()}
     n = next(iter(lengths.values()))
     for name, length in lengths.items():
         if length != n:

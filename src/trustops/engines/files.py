@@ -19,9 +19,10 @@ import pyarrow.parquet as pq
 
 from trustops.errors import InputError, MissingColumnError, UsageError
 
-__all__ = ["FORMATS", "read_table", "write_table"]
+__all__ = ["FORMATS", "read_table", "write_table", "write_text"]
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+CSV_NULLS = ["", "null", "NULL", "NaN", "nan"]
 
 
 def _format(path: Path) -> str:
@@ -47,8 +48,10 @@ def read_table(path: str | Path, *, columns: Sequence[str] | None = None) -> pa.
             schema = pq.read_schema(path) if path.is_file() else pq.ParquetDataset(path).schema
             _check(wanted, schema.names)
             return pq.read_table(path, columns=wanted)
-        # An empty field is a missing value, for text columns too.
-        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+        # An empty field (or null/NaN) is a missing value, for text columns too; "NA" is text
+        # (North America, Namibia), not a null as in Arrow's default list.
+        options = pacsv.ConvertOptions(strings_can_be_null=True, null_values=CSV_NULLS)
+        table = pacsv.read_csv(path, convert_options=options)
     except (pa.ArrowInvalid, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"cannot read {path.name!r}: {first}") from None
@@ -60,6 +63,8 @@ def read_table(path: str | Path, *, columns: Sequence[str] | None = None) -> pa.
 
 def _check(wanted: Sequence[str] | None, names: Sequence[str]) -> None:
     for name in wanted or ():
+        if list(names).count(name) > 1:
+            raise InputError(f"column {name!r} appears more than once in the file's header")
         if name not in names:
             raise MissingColumnError(name, available=names)
 
@@ -73,3 +78,13 @@ def write_table(table: pa.Table, path: str | Path) -> None:
         pq.write_table(table, path)
     else:
         pacsv.write_csv(table, path)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path``, creating its folder; :class:`InputError` if it cannot."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None

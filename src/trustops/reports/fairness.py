@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from trustops.core.fairness import FairnessReport
@@ -81,6 +83,11 @@ def group_label(group: dict[str, Any]) -> str:
     return ", ".join(f"{k}={'(missing)' if v is None else v}" for k, v in group.items())
 
 
+def _md(text: str) -> str:
+    """Text for a Markdown table cell."""
+    return text.replace("|", "\\|")
+
+
 def _metrics(report: FairnessReport, chosen: Sequence[str] | None) -> tuple[str, ...]:
     """The metrics to show: ``chosen`` (each checked) or the task's summary set."""
     if chosen:
@@ -106,12 +113,12 @@ def rich_tables(report: FairnessReport, metrics: Sequence[str] | None = None) ->
     groups.add_column("group", no_wrap=True)
     groups.add_column("count", justify="right")
     for m in metrics:
-        groups.add_column(SHORT.get(m, m), justify="right")
+        groups.add_column(escape(SHORT.get(m, m)), justify="right")
     if report.task == "binary":
         groups.add_column("impact ratio", justify="right")
         groups.add_column("p (Fisher)", justify="right")
     for g in report.by_group:
-        label = group_label(dict(g.group)) + ("" if g.included else " (small)")
+        label = escape(group_label(dict(g.group))) + ("" if g.included else " (small)")
         cells = [label, fmt(g.count), *(fmt(g.metrics.get(m)) for m in metrics)]
         if report.task == "binary":
             row = impact.get(group_label(dict(g.group)), {})
@@ -130,7 +137,7 @@ def rich_tables(report: FairnessReport, metrics: Sequence[str] | None = None) ->
         disp.add_column("unpriv / priv", justify="right")
     for m in metrics:
         cells = [
-            SHORT.get(m, m),
+            escape(SHORT.get(m, m)),
             fmt(report.difference(m)),
             fmt(report.ratio(m)),
             fmt(report.difference(m, "to_overall")),
@@ -142,9 +149,20 @@ def rich_tables(report: FairnessReport, metrics: Sequence[str] | None = None) ->
     return [groups, disp]
 
 
+def _jsonable(value: Any) -> Any:
+    """Group labels may be any value: non-finite floats become text, not invalid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
 def to_json(report: FairnessReport) -> str:
     """The report as JSON (``null`` for undefined values, never NaN)."""
-    return json.dumps(report.to_dict(), indent=2, allow_nan=False, default=str)
+    return json.dumps(_jsonable(report.to_dict()), indent=2, allow_nan=False, default=str)
 
 
 def to_markdown(report: FairnessReport, metrics: Sequence[str] | None = None) -> str:
@@ -159,7 +177,7 @@ def to_markdown(report: FairnessReport, metrics: Sequence[str] | None = None) ->
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for g in report.by_group:
         cells = [
-            group_label(dict(g.group)),
+            _md(group_label(dict(g.group))),
             fmt(g.count),
             *(fmt(g.metrics.get(m)) for m in metrics),
         ]

@@ -52,7 +52,10 @@ from trustops.core.fairness.report import (
 )
 from trustops.errors import UnsupportedError, UsageError
 
-__all__ = ["build_report"]
+__all__ = ["MAX_BOOTSTRAP_CELLS", "build_report"]
+
+MAX_BOOTSTRAP_CELLS = 200_000_000
+"""Resamples × count-table cells the bootstrap may draw (about 1.6 GB of counts)."""
 
 
 def _match(counts: GroupCounts, spec: Mapping[str, Any], role: str) -> np.ndarray:
@@ -110,6 +113,13 @@ def build_report(
         raise UsageError(f"confidence must be in (0, 1), got {confidence}")
     if bootstrap < 0:
         raise UsageError(f"bootstrap must be >= 0, got {bootstrap}")
+    if bootstrap * counts.rows.size > MAX_BOOTSTRAP_CELLS:
+        raise UsageError(
+            f"{bootstrap:,} resamples of a {counts.rows.size:,}-cell table is too many",
+            hint=f"keep resamples × cells under {MAX_BOOTSTRAP_CELLS:,}",
+        )
+    if seed is not None and seed < 0:
+        raise UsageError(f"seed must be >= 0, got {seed}")
     if bootstrap and counts.task == "regression":
         raise UnsupportedError(
             "bootstrap intervals are computed from classification count tables; "

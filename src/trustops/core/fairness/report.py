@@ -44,9 +44,9 @@ METHODS = ("between_groups", "to_overall", "to_reference", "privileged")
 
 
 def optional_float(x: Any) -> float | None:
-    """A float, or ``None`` for NaN (how undefined values leave the core)."""
+    """A float, or ``None`` for NaN or ±inf (how undefined values leave the core)."""
     x = float(x)
-    return None if np.isnan(x) else x
+    return x if np.isfinite(x) else None
 
 
 def optional_interval(lo: Any, hi: Any) -> Interval:
