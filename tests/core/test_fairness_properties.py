@@ -8,12 +8,14 @@ with a seed and its intervals are well formed.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from functools import reduce
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,6 +27,7 @@ from trustops.core.fairness import (
     count_regression,
     count_scores,
 )
+from trustops.errors import UsageError
 
 LEVELS_1 = ("a", "b", "c")
 LEVELS_2 = ("x", "y")
@@ -337,15 +340,57 @@ def test_count_groups_of_parts_merge_for_regression(frame: dict[str, Any]) -> No
     assert_same(m, w, rel=1e-9, abs_=1e-9)
 
 
-def test_merge_refuses_tables_over_different_levels() -> None:
-    one = count_classification([np.array([0])], [("a",)], ("g",), np.array([1]), np.array([1]), 2)
-    two = count_classification([np.array([0])], [("b",)], ("g",), np.array([1]), np.array([1]), 2)
-    try:
-        one.merge(two)
-    except ValueError as err:
-        assert "levels" in str(err)
-    else:
-        raise AssertionError("merge of tables over different levels did not raise")
+def test_merge_unites_levels_and_refuses_other_attributes() -> None:
+    one = count_classification([np.array([0])], [("b",)], ("g",), np.array([1]), np.array([1]), 2)
+    two = count_classification([np.array([0])], [("a",)], ("g",), np.array([0]), np.array([1]), 2)
+    merged = one.merge(two)
+    assert merged.levels == (("a", "b"),)
+    assert merged.rows.tolist() == [[[0, 1], [0, 0]], [[0, 0], [0, 1]]]
+    assert two.merge(one).rows.tolist() == merged.rows.tolist()
+    other = count_classification([np.array([0])], [("a",)], ("h",), np.array([1]), np.array([1]), 2)
+    with pytest.raises(UsageError, match="different sensitive attributes"):
+        one.merge(other)
+
+
+@given(
+    y=st.lists(st.integers(0, 1), min_size=2, max_size=60),
+    data=st.data(),
+)
+def test_partitions_with_their_own_levels_merge_to_the_whole(y: list[int], data: Any) -> None:
+    """Each part sees only some groups and maybe one class: merge still equals the whole."""
+    n = len(y)
+    p = data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n))
+    g = data.draw(st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=n, max_size=n))
+    h = data.draw(st.lists(st.sampled_from(["x", "y"]), min_size=n, max_size=n))
+    w = data.draw(st.lists(st.floats(0.1, 5), min_size=n, max_size=n))
+    cut = sorted(data.draw(st.lists(st.integers(1, n - 1), max_size=3)))
+    arrays = {
+        "y": np.array(y),
+        "p": np.array(p),
+        "g": np.array(g, dtype=object),
+        "h": np.array(h, dtype=object),
+        "w": np.array(w),
+    }
+    kw = {
+        "y_true": "y",
+        "y_pred": "p",
+        "sensitive": ["g", "h"],
+        "sample_weight": "w",
+        "task": "binary",
+    }
+    whole = trustops.count_groups(arrays, **kw)
+    bounds = [0, *cut, n]
+    parts = [
+        trustops.count_groups({k: v[a:b] for k, v in arrays.items()}, **kw)
+        for a, b in itertools.pairwise(bounds)
+        if b > a
+    ]
+    merged = parts[0]
+    for part in parts[1:]:
+        merged = merged.merge(part)
+    assert merged.levels == whole.levels
+    np.testing.assert_array_equal(merged.rows, whole.rows)
+    np.testing.assert_allclose(merged.weights, whole.weights, rtol=1e-12)
 
 
 # --- (c) relabelling ----------------------------------------------------------

@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from trustops.errors import UsageError
+
 __all__ = [
     "GroupCounts",
     "HistogramPlan",
@@ -142,39 +144,96 @@ class GroupCounts:
         return tuple(len(lv) for lv in self.levels)
 
     def merge(self, other: GroupCounts) -> GroupCounts:
-        """Add two tables counted over the same attributes, levels and classes.
+        """Add two tables over the same attributes; levels and classes are united.
+
+        Partitions of one dataset rarely see the same levels (a small partition
+        may miss a group), so both tables are first re-indexed onto the union of
+        their levels (and classes) — cells only, no rows. This makes counting
+        partitions and merging equal to counting the whole, in any order.
 
         Example:
             >>> import numpy as np
-            >>> one = count_classification([np.array([0])], [("a",)], ("sf",),
+            >>> a = count_classification([np.array([0])], [("x",)], ("sf",),
             ...     np.array([1]), np.array([1]), 2)
-            >>> one.merge(one).n_rows
-            2
+            >>> b = count_classification([np.array([0])], [("y",)], ("sf",),
+            ...     np.array([0]), np.array([1]), 2)
+            >>> merged = a.merge(b)
+            >>> merged.levels, merged.n_rows
+            ((('x', 'y'),), 2)
         """
-        if (self.attributes, self.levels, self.task, self.classes) != (
-            other.attributes,
-            other.levels,
-            other.task,
-            other.classes,
-        ):
-            raise ValueError("cannot merge counts over different attributes, levels or classes")
+        if (self.attributes, self.task) != (other.attributes, other.task):
+            raise UsageError(
+                "cannot merge counts of different sensitive attributes or tasks: "
+                f"{self.attributes}/{self.task} and {other.attributes}/{other.task}"
+            )
+        if (self.scores is None) != (other.scores is None):
+            raise UsageError("cannot merge counts with scores and counts without scores")
+        levels = tuple(
+            tuple(sorted(set(a) | set(b), key=level_sort_key))
+            for a, b in zip(self.levels, other.levels, strict=True)
+        )
+        classes = _united_classes(self, other)
+        left, right = self.reindexed(levels, classes), other.reindexed(levels, classes)
         scores = None
-        if self.scores is not None and other.scores is not None:
-            scores = self.scores.merge(other.scores)
+        if left.scores is not None and right.scores is not None:
+            scores = left.scores.merge(right.scores)
         regression = None
-        if self.regression is not None and other.regression is not None:
-            stacked = np.stack([self.regression.values, other.regression.values])
+        if left.regression is not None and right.regression is not None:
+            stacked = np.stack([left.regression.values, right.regression.values])
             regression = RegressionSums(stacked).sum_over((0,))
         return GroupCounts(
             attributes=self.attributes,
-            levels=self.levels,
+            levels=levels,
             task=self.task,
-            classes=self.classes,
-            rows=self.rows + other.rows,
-            weights=self.weights + other.weights,
+            classes=classes,
+            rows=left.rows + right.rows,
+            weights=left.weights + right.weights,
             scores=scores,
             regression=regression,
             weighted=self.weighted or other.weighted,
+        )
+
+    def reindexed(
+        self, levels: tuple[tuple[Any, ...], ...], classes: tuple[Any, ...]
+    ) -> GroupCounts:
+        """The same counts laid out over ``levels`` and ``classes`` (supersets of this
+        table's), new cells zero."""
+        if levels == self.levels and classes == self.classes:
+            return self
+        positions = [_positions(old, new) for old, new in zip(self.levels, levels, strict=True)]
+        shape = tuple(len(lv) for lv in levels)
+        tail: list[np.ndarray] = []
+        if self.task == "multiclass":
+            class_pos = _positions(self.classes, classes)
+            tail = [class_pos, class_pos]
+        elif self.task == "binary":
+            tail = [np.arange(2), np.arange(2)]
+        index = np.ix_(*positions, *tail)
+        tail_shape = tuple(len(classes) for _ in tail)
+        rows = np.zeros(shape + tail_shape, dtype=self.rows.dtype)
+        weights = np.zeros(shape + tail_shape, dtype=self.weights.dtype)
+        rows[index] = self.rows
+        weights[index] = self.weights
+        regression = None
+        if self.regression is not None:
+            values = np.zeros((*shape, self.regression.values.shape[-1]))
+            values[np.ix_(*positions, np.arange(values.shape[-1]))] = self.regression.values
+            regression = RegressionSums(values)
+        scores = None
+        if self.scores is not None:
+            old = np.indices(self.group_shape).reshape(len(shape), -1)
+            new = tuple(positions[a][old[a]] for a in range(len(shape)))
+            scores = self.scores.regroup(np.ravel_multi_index(new, shape).astype(np.int64))
+        return GroupCounts(
+            attributes=self.attributes,
+            levels=levels,
+            task=self.task,
+            classes=classes,
+            rows=rows,
+            weights=weights,
+            scores=scores,
+            regression=regression,
+            weighted=self.weighted,
         )
 
     def group_mapping(self, keep: Sequence[str]) -> np.ndarray:
@@ -273,6 +332,26 @@ def level_sort_key(value: Any) -> tuple[int, Any]:
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return (0, float(value))
     return (1, str(value))
+
+
+def _positions(old: Sequence[Any], new: Sequence[Any]) -> np.ndarray:
+    """Where each of ``old`` sits in ``new`` (a superset)."""
+    where = {value: i for i, value in enumerate(new)}
+    return np.array([where[value] for value in old], dtype=np.int64)
+
+
+def _united_classes(a: GroupCounts, b: GroupCounts) -> tuple[Any, ...]:
+    """Classes of a merged table: equal, united (multiclass), or binary with one
+    side's negative class unseen (``None``)."""
+    if a.classes == b.classes:
+        return a.classes
+    if a.task == "multiclass":
+        return tuple(sorted(set(a.classes) | set(b.classes), key=level_sort_key))
+    if a.task == "binary" and a.classes[1] == b.classes[1]:
+        negatives = {c for c in (a.classes[0], b.classes[0]) if c is not None}
+        if len(negatives) <= 1:
+            return (negatives.pop() if negatives else None, a.classes[1])
+    raise UsageError(f"cannot merge counts with classes {a.classes} and {b.classes}")
 
 
 def _sorted_order(levels: tuple[Any, ...]) -> list[int]:
