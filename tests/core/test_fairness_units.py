@@ -530,3 +530,24 @@ def test_to_dict_is_strict_json_with_scores_and_regression() -> None:
     assert "roc_auc" in d["overall"]
     reg = assess({"y": [1.0, 1.0, 2.0, 3.5], "p": [1.0, 2.0, 2.0, 3.0], "g": list("aabb")})
     json.dumps(reg.to_dict(), allow_nan=False)
+
+
+def test_empty_intersections_are_listed_once_not_per_metric() -> None:
+    data = {
+        "y": [1, 0, 1, 0, 1, 0],
+        "p": [1, 1, 0, 0, 1, 0],
+        "a": ["x", "x", "x", "y", "y", "y"],
+        "b": ["u", "u", "v", "u", "u", "u"],
+    }
+    r = trustops.assess_fairness(
+        data, y_true="y", y_pred="p", sensitive=["a", "b"], intersectional=True, min_group_size=2
+    )
+    assert [dict(g.group) for g in r.empty_groups] == [{"a": "y", "b": "v"}]
+    assert [dict(g.group) for g in r.small_groups] == [{"a": "x", "b": "v"}]
+    empty = [u for u in r.undefined if u.group == {"a": "y", "b": "v"}]
+    assert [(u.metric, u.reason) for u in empty] == [
+        ("*", "empty group: no rows, so every metric is undefined")
+    ]
+    doc = r.to_dict()
+    assert doc["empty_groups"] == [{"a": "y", "b": "v"}]
+    assert doc["small_groups"] == [{"a": "x", "b": "v"}]

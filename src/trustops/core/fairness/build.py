@@ -52,7 +52,9 @@ from trustops.core.fairness.report import (
 )
 from trustops.errors import UnsupportedError, UsageError
 
-__all__ = ["MAX_BOOTSTRAP_CELLS", "build_report"]
+__all__ = ["EMPTY_GROUP", "MAX_BOOTSTRAP_CELLS", "build_report"]
+
+EMPTY_GROUP = "empty group: no rows, so every metric is undefined"
 
 MAX_BOOTSTRAP_CELLS = 200_000_000
 """Resamples × count-table cells the bootstrap may draw (about 1.6 GB of counts)."""
@@ -232,8 +234,10 @@ def build_report(
                 if boot_values is not None and m in boot_values and m != "count":
                     lo, hi = percentile_interval(boot_values[m][:, gi], confidence)
                     ivs.setdefault(m, {})["bootstrap"] = optional_interval(lo, hi)
-                if metric_values[m] is None:
+                if metric_values[m] is None and n_per_group[gi] > 0:
                     undefined.append(UndefinedValue(m, undefined_reason(m), group))
+            if n_per_group[gi] == 0:  # one entry, not one per metric
+                undefined.append(UndefinedValue("*", EMPTY_GROUP, group))
             group_results.append(
                 GroupResult(group, int(n_per_group[gi]), bool(include[gi]), metric_values, ivs)
             )

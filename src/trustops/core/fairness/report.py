@@ -165,8 +165,13 @@ class FairnessReport:
 
     @property
     def small_groups(self) -> tuple[GroupResult, ...]:
-        """Groups below ``min_group_size``: reported, but left out of disparities."""
-        return tuple(g for g in self.by_group if not g.included)
+        """Groups with rows but fewer than ``min_group_size``: reported, not compared."""
+        return tuple(g for g in self.by_group if not g.included and g.count > 0)
+
+    @property
+    def empty_groups(self) -> tuple[GroupResult, ...]:
+        """Combinations with no rows (intersectional breakdowns list every combination)."""
+        return tuple(g for g in self.by_group if g.count == 0)
 
     def check_metric(self, metric: str) -> None:
         """Raise :class:`UnknownMetricError`, listing known names, unless ``metric`` exists."""
@@ -341,6 +346,7 @@ class FairnessReport:
             },
             "privileged": self.privileged.to_dict() if self.privileged is not None else None,
             "small_groups": [dict(g.group) for g in self.small_groups],
+            "empty_groups": [dict(g.group) for g in self.empty_groups],
             "undefined": [u.to_dict() for u in self.undefined],
             "intervals": self.intervals,
         }
