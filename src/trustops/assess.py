@@ -241,6 +241,7 @@ def assess_fairness(
     min_group_size: int = 1,
     confidence: float = 0.95,
     missing: str = "error",
+    four_fifths_threshold: float = 0.8,
 ) -> FairnessReport:
     """Assess fairness of predictions across groups, from one counting pass.
 
@@ -263,6 +264,8 @@ def assess_fairness(
         confidence: level of the Wilson and bootstrap intervals.
         missing: ``"error"`` (default) or ``"group"``: nulls in a sensitive
             column become their own group.
+        four_fifths_threshold: the impact ratio under which a group is flagged
+            (EEOC: 0.8).
 
     Example:
         >>> import numpy as np, trustops
@@ -292,4 +295,5 @@ def assess_fairness(
         bootstrap=bootstrap,
         seed=seed,
         confidence=confidence,
+        four_fifths_threshold=four_fifths_threshold,
     )

@@ -310,3 +310,16 @@ def test_a_bug_is_one_line_and_exit_three(
     result = run("fairness", bad_data["ok"], *GOOD)
     assert result.exit_code == 3
     assert result.stderr.startswith("internal error: RuntimeError: boom")
+
+
+def test_threshold_moves_the_line(credit_csv: Path) -> None:
+    def flagged(threshold: str) -> list[dict]:
+        result = run("fairness", credit_csv, *BASE, "--format", "json", "--threshold", threshold)
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.stdout)
+        assert doc["four_fifths_threshold"] == float(threshold)
+        return [r["group"] for r in doc["four_fifths"] if r["below_threshold"]]
+
+    assert {"race": "C"} in flagged("0.8")
+    assert flagged("0.1") == []
+    assert run("fairness", credit_csv, *BASE, "--threshold", "1.5").exit_code == 2

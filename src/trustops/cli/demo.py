@@ -97,7 +97,8 @@ def demo(
                 console.print(
                     "[bold red]four-fifths rule:[/] "
                     + escape(
-                        f"impact_ratio[{group}] = {row['impact_ratio']:.3f} < 0.80 "
+                        f"impact_ratio[{group}] = {row['impact_ratio']:.3f} < "
+                        f"{report.four_fifths_threshold:.2f} "
                         f"(n={row['count']:,}, Fisher p={fmt_p(row['fisher_p_value'])}, "
                         f"{row['shortfall']} more approvals needed)"
                     )

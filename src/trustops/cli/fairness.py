@@ -86,6 +86,12 @@ def fairness(
     missing: Annotated[
         str, typer.Option("--missing", help="Nulls in a sensitive column: 'error' or 'group'.")
     ] = "error",
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold", help="Four-fifths threshold: impact ratios under it are flagged."
+        ),
+    ] = 0.8,
     confidence: Annotated[float, typer.Option("--confidence", help="Interval level.")] = 0.95,
     metric: Annotated[
         list[str] | None,
@@ -147,6 +153,7 @@ def fairness(
             pos_label=parse_label(pos_label),
             min_group_size=min_group_size,
             confidence=confidence,
+            four_fifths_threshold=threshold,
             missing=missing,
         )
     for name in metric or ():

@@ -124,7 +124,7 @@ def rich_tables(report: FairnessReport, metrics: Sequence[str] | None = None) ->
             row = impact.get(group_label(dict(g.group)), {})
             ratio = row.get("impact_ratio")
             text = fmt(ratio)
-            if ratio is not None and ratio < 0.8:
+            if row.get("below_threshold"):
                 text = f"[bold red]{text}[/]"
             cells += [text, fmt_p(row.get("fisher_p_value"))]
         groups.add_row(*cells)
@@ -211,7 +211,8 @@ def to_markdown(report: FairnessReport, metrics: Sequence[str] | None = None) ->
     return "\n".join(lines) + "\n"
 
 
-def _bar_chart(report: FairnessReport, threshold: float = 0.8) -> str:
+def _bar_chart(report: FairnessReport) -> str:
+    threshold = report.four_fifths_threshold
     rows = [r for b in report.breakdowns for r in b.four_fifths]
     if not rows:
         return ""
@@ -257,7 +258,7 @@ def to_html(
     *,
     title: str = "trustops fairness report",
 ) -> str:
-    """A self-contained HTML page: impact-ratio chart with the 0.8 line, then tables."""
+    """A self-contained HTML page: impact-ratio chart with the four-fifths line, then tables."""
     metrics = _metrics(report, metrics)
     impact = _impact(report)
     esc = html.escape
@@ -267,7 +268,7 @@ def to_html(
         label = group_label(dict(g.group))
         row = impact.get(label, {})
         ratio = row.get("impact_ratio")
-        cls = ' class="below"' if ratio is not None and ratio < 0.8 else ""
+        cls = ' class="below"' if row.get("below_threshold") else ""
         cells = "".join(f"<td>{fmt(g.metrics.get(m))}</td>" for m in metrics)
         extra = ""
         if report.task == "binary":

@@ -111,6 +111,8 @@ def build_report(
     four_fifths_threshold: float = 0.8,
 ) -> FairnessReport:
     """Compute a :class:`FairnessReport` from a count table (no rows needed)."""
+    if not 0 < four_fifths_threshold <= 1:
+        raise UsageError(f"four_fifths_threshold must be in (0, 1], got {four_fifths_threshold}")
     if not 0 < confidence < 1:
         raise UsageError(f"confidence must be in (0, 1), got {confidence}")
     if bootstrap < 0:
@@ -338,6 +340,7 @@ def build_report(
         bootstrap=bootstrap,
         seed=seed,
         counts=counts,
+        four_fifths_threshold=four_fifths_threshold,
     )
 
 

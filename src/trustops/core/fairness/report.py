@@ -158,6 +158,7 @@ class FairnessReport:
     bootstrap: int
     seed: int | None
     counts: GroupCounts = field(repr=False)
+    four_fifths_threshold: float = 0.8
 
     @property
     def by_group(self) -> tuple[GroupResult, ...]:
@@ -326,6 +327,7 @@ class FairnessReport:
             "sensitive": list(self.attributes),
             "intersectional": self.intersectional,
             "min_group_size": self.min_group_size,
+            "four_fifths_threshold": self.four_fifths_threshold,
             "n_rows": self.counts.n_rows,
             "overall": dict(self.overall),
             "by_group": [g.to_dict() for g in self.by_group],
