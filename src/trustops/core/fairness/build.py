@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from trustops.core.fairness.counts import GroupCounts
-from trustops.core.fairness.disparities import DISPARITY_KINDS, disparity_values
+from trustops.core.fairness.disparities import disparity_values
 from trustops.core.fairness.four_fifths import four_fifths_rows
 from trustops.core.fairness.groups import metric_names, table_metrics, undefined_reason
 from trustops.core.fairness.intervals import (
@@ -85,34 +86,17 @@ def _match(counts: GroupCounts, spec: Mapping[str, Any], role: str) -> np.ndarra
     return mask.reshape(-1)
 
 
-def _flat_metrics(
-    counts: GroupCounts, rows: np.ndarray, weights: np.ndarray, regression: np.ndarray | None
-) -> dict[str, np.ndarray]:
-    return table_metrics(counts.task, counts.classes, rows, weights, regression=regression)
-
-
 def _sum_groups(x: np.ndarray, mask: np.ndarray, conf_axes: int) -> np.ndarray:
     """Sum a (..., G, *conf) array over the groups selected by ``mask``."""
     axis = x.ndim - conf_axes - 1
     return np.compress(mask, x, axis=axis).sum(axis=axis)
 
 
-def build_report(
-    counts: GroupCounts,
-    *,
-    pos_label: Any = 1,
-    intersectional: bool = False,
-    privileged: Mapping[str, Any] | None = None,
-    reference: Mapping[str, Any] | None = None,
-    min_group_size: int = 1,
-    bootstrap: int = 0,
-    seed: int | None = None,
-    confidence: float = 0.95,
-    four_fifths_threshold: float = 0.8,
-) -> FairnessReport:
-    """Compute a :class:`FairnessReport` from a count table (no rows needed)."""
-    if not 0 < four_fifths_threshold <= 1:
-        raise UsageError(f"four_fifths_threshold must be in (0, 1], got {four_fifths_threshold}")
+def _validate(
+    counts: GroupCounts, bootstrap: int, seed: int | None, confidence: float, threshold: float
+) -> None:
+    if not 0 < threshold <= 1:
+        raise UsageError(f"four_fifths_threshold must be in (0, 1], got {threshold}")
     if not 0 < confidence < 1:
         raise UsageError(f"confidence must be in (0, 1), got {confidence}")
     if bootstrap < 0:
@@ -129,51 +113,55 @@ def build_report(
             "bootstrap intervals are computed from classification count tables; "
             "regression is not supported yet"
         )
-    task, attrs = counts.task, counts.attributes
-    names = metric_names(task, counts.classes, with_scores=counts.scores is not None)
-    if privileged is not None:
-        _match(counts, privileged, "privileged")  # fail early, naming the role given
-    if reference is not None:
-        _match(counts, reference, "reference")
-    reference = reference if reference is not None else privileged
-    undefined: list[UndefinedValue] = []
 
-    boot = bootstrap_tables(counts.rows, counts.weights, bootstrap, seed) if bootstrap else None
 
-    plans: list[tuple[str, ...]] = (
-        [attrs] if intersectional or len(attrs) == 1 else [(a,) for a in attrs]
+@dataclass(frozen=True, slots=True)
+class _Bootstrap:
+    """Resampled count tables (``rows``, ``weights``: ``(B, *table)``), the overall metric
+    values per resample, and score metrics per breakdown (``None``: not computed)."""
+
+    rows: np.ndarray
+    weights: np.ndarray
+    overall: dict[str, np.ndarray]
+    scores: list[dict[str, np.ndarray]] | None
+
+    def breakdown(
+        self, counts: GroupCounts, plan: tuple[str, ...], index: int
+    ) -> dict[str, np.ndarray]:
+        """Metric values ``(B, groups)`` of the breakdown ``plan`` (number ``index``)."""
+        drop = tuple(1 + i for i, a in enumerate(counts.attributes) if a not in plan)
+        n = self.rows.shape[0]
+        rows = self.rows.sum(axis=drop).reshape(n, -1, *counts.rows.shape[len(counts.attributes) :])
+        weights = self.weights.sum(axis=drop).reshape(rows.shape)
+        values = table_metrics(counts.task, counts.classes, rows, weights)
+        if self.scores is not None:
+            values.update(self.scores[1 + index])
+        return values
+
+
+def _draw_bootstrap(
+    counts: GroupCounts,
+    plans: list[tuple[str, ...]],
+    bootstrap: int,
+    seed: int | None,
+    undefined: list[UndefinedValue],
+) -> _Bootstrap:
+    rows, weights = bootstrap_tables(counts.rows, counts.weights, bootstrap, seed)
+    tail = counts.rows.shape[len(counts.attributes) :]
+    overall = table_metrics(
+        counts.task,
+        counts.classes,
+        rows.reshape(bootstrap, -1, *tail).sum(axis=1),
+        weights.reshape(bootstrap, -1, *tail).sum(axis=1),
     )
-
-    # overall
-    total_rows = counts.rows.reshape(-1, *counts.rows.shape[len(attrs) :]).sum(axis=0)
-    total_w = counts.weights.reshape(-1, *counts.weights.shape[len(attrs) :]).sum(axis=0)
-    total_reg = (
-        counts.regression.sum_over(tuple(range(len(attrs)))).values
-        if counts.regression is not None
-        else None
-    )
-    overall_arr = _flat_metrics(counts, total_rows, total_w, total_reg)
+    scores = None
     if counts.scores is not None:
-        zero = np.zeros(int(np.prod(counts.group_shape)), dtype=np.int64)
-        for k, per_group in score_metric_values(counts.scores.regroup(zero), 1).items():
-            overall_arr[k] = per_group[0]
-    overall = {m: optional_float(overall_arr[m]) for m in names}
-    for m, value in overall.items():
-        if value is None:
-            undefined.append(UndefinedValue(m, undefined_reason(m), None, "overall"))
-    boot_overall = None
-    if boot is not None:
-        b_rows = boot[0].reshape(bootstrap, -1, *counts.rows.shape[len(attrs) :]).sum(axis=1)
-        b_w = boot[1].reshape(bootstrap, -1, *counts.rows.shape[len(attrs) :]).sum(axis=1)
-        boot_overall = _flat_metrics(counts, b_rows, b_w, None)
-    score_boot = None
-    if boot is not None and counts.scores is not None:
-        sizes = dict(zip(attrs, counts.group_shape, strict=True))
+        sizes = dict(zip(counts.attributes, counts.group_shape, strict=True))
         groupings = [(counts.group_mapping(()), 1)] + [
             (counts.group_mapping(p), math.prod(sizes[a] for a in p)) for p in plans
         ]
-        score_boot = bootstrap_score_metrics(counts.scores, groupings, bootstrap, seed)
-        if score_boot is None:
+        scores = bootstrap_score_metrics(counts.scores, groupings, bootstrap, seed)
+        if scores is None:
             undefined.append(
                 UndefinedValue(
                     "roc_auc",
@@ -185,154 +173,87 @@ def build_report(
                 )
             )
         else:
-            assert boot_overall is not None
-            boot_overall.update({k: v[:, 0] for k, v in score_boot[0].items()})
+            overall.update({k: v[:, 0] for k, v in scores[0].items()})
+    return _Bootstrap(rows, weights, overall, scores)
 
-    breakdowns = []
-    for plan in plans:
-        sub = counts.marginal(plan)
-        rows, weights = sub.flat()
-        reg = (
-            sub.regression.values.reshape(-1, sub.regression.values.shape[-1])
-            if sub.regression is not None
-            else None
-        )
-        values = _flat_metrics(counts, rows, weights, reg)
-        if sub.scores is not None:
-            values.update(score_metric_values(sub.scores, rows.shape[0]))
-        labels = sub.group_labels()
-        n_per_group = values["count"].astype(np.int64)
-        include = n_per_group >= max(min_group_size, 1)
-        ref_index = None
-        ref_spec = None
-        if reference is not None and all(a in reference for a in plan):
-            ref_spec = {a: reference[a] for a in plan}
-            ref_mask = _match(sub, ref_spec, "reference")
-            ref_index = int(np.flatnonzero(ref_mask)[0])
 
-        boot_values = None
-        if boot is not None:
-            drop = tuple(1 + i for i, a in enumerate(attrs) if a not in plan)
-            br, bw = boot[0].sum(axis=drop), boot[1].sum(axis=drop)
-            br = br.reshape(bootstrap, -1, *br.shape[1 + len(plan) :])
-            bw = bw.reshape(bootstrap, -1, *bw.shape[1 + len(plan) :])
-            boot_values = _flat_metrics(counts, br, bw, None)
-            if score_boot is not None:
-                boot_values.update(score_boot[1 + plans.index(plan)])
+def _overall_values(counts: GroupCounts) -> dict[str, np.ndarray]:
+    n_attrs = len(counts.attributes)
+    tail = counts.rows.shape[n_attrs:]
+    regression = (
+        counts.regression.sum_over(tuple(range(n_attrs))).values
+        if counts.regression is not None
+        else None
+    )
+    values = table_metrics(
+        counts.task,
+        counts.classes,
+        counts.rows.reshape(-1, *tail).sum(axis=0),
+        counts.weights.reshape(-1, *tail).sum(axis=0),
+        regression=regression,
+    )
+    if counts.scores is not None:
+        zero = counts.group_mapping(())
+        for k, per_group in score_metric_values(counts.scores.regroup(zero), 1).items():
+            values[k] = per_group[0]
+    return values
 
-        group_results = []
-        for gi, label in enumerate(labels):
-            group = dict(zip(plan, label, strict=True))
-            metric_values = {m: optional_float(values[m][gi]) for m in names}
-            ivs: dict[str, dict[str, Interval]] = {}
-            for m in names:
-                spec = BINARY_METRICS.get(m) if task == "binary" else None
-                # Wilson needs row counts; with weights the bootstrap gives the interval.
-                if spec is not None and spec.proportion and not counts.weighted:
-                    lo, hi = wilson_interval(
-                        spec.numerator(rows[gi]), spec.denominator(rows[gi]), confidence
-                    )
-                    ivs.setdefault(m, {})["wilson"] = optional_interval(lo, hi)
-                if boot_values is not None and m in boot_values and m != "count":
-                    lo, hi = percentile_interval(boot_values[m][:, gi], confidence)
-                    ivs.setdefault(m, {})["bootstrap"] = optional_interval(lo, hi)
-                if metric_values[m] is None and n_per_group[gi] > 0:
-                    undefined.append(UndefinedValue(m, undefined_reason(m), group))
-            if n_per_group[gi] == 0:  # one entry, not one per metric
-                undefined.append(UndefinedValue("*", EMPTY_GROUP, group))
-            group_results.append(
-                GroupResult(group, int(n_per_group[gi]), bool(include[gi]), metric_values, ivs)
-            )
 
-        disparities: dict[str, dict[str, float | None]] = {}
-        disparity_ivs: dict[str, dict[str, Interval]] = {}
-        for m in names:
-            if m == "count":
-                continue
-            usable = include & ~np.isnan(values[m])
-            d = disparity_values(values[m], overall_arr[m], include=include, reference=ref_index)
-            entry = {k: optional_float(v) for k, v in d.items()}
-            if usable.sum() < 2:
-                why = (
-                    "only one group has a value; nothing to compare"
-                    if usable.sum() == 1
-                    else "no group has a value"
-                )
-                for k in entry:
-                    if not k.endswith("_overall"):
-                        entry[k] = None
-                        undefined.append(
-                            UndefinedValue(
-                                m, why, {"breakdown": " × ".join(plan), "disparity": k}, "disparity"
-                            )
-                        )
-            for k, dvalue in entry.items():
-                if dvalue is None and usable.sum() >= 2:
-                    undefined.append(
-                        UndefinedValue(
-                            m,
-                            "denominator is 0" if k.startswith("ratio") else "no value to compare",
-                            {"breakdown": " × ".join(plan), "disparity": k},
-                            "disparity",
-                        )
-                    )
-            disparities[m] = entry
-            if boot_values is not None and boot_overall is not None and m in boot_values:
-                bd = disparity_values(
-                    boot_values[m], boot_overall[m], include=include, reference=ref_index
-                )
-                disparity_ivs[m] = {
-                    k: optional_interval(*percentile_interval(v, confidence))
-                    for k, v in bd.items()
-                    if k in DISPARITY_KINDS
-                }
-
-        four_fifths: list[dict[str, Any]] = []
-        if task == "binary":
-            selected = rows[:, 0, 1] + rows[:, 1, 1]
-            for gi, row in enumerate(
-                four_fifths_rows(
-                    selected,
-                    n_per_group,
-                    values["selection_rate"],
-                    threshold=four_fifths_threshold,
-                    include=include,
-                    weighted=counts.weighted,
-                )
-            ):
-                four_fifths.append({"group": dict(zip(plan, labels[gi], strict=True)), **row})
-        inequality: dict[str, float | None] = {}
-        if task == "binary":
-            inequality = {
-                "between_group_theil_index": optional_float(between_group_entropy(rows, 1.0)),
-                "between_group_generalized_entropy_index": optional_float(
-                    between_group_entropy(rows, 2.0)
-                ),
-            }
-        breakdowns.append(
-            Breakdown(
-                plan,
-                tuple(group_results),
-                ref_spec,
-                disparities,
-                disparity_ivs,
-                tuple(four_fifths),
-                inequality,
-            )
-        )
-
+def build_report(
+    counts: GroupCounts,
+    *,
+    pos_label: Any = 1,
+    intersectional: bool = False,
+    privileged: Mapping[str, Any] | None = None,
+    reference: Mapping[str, Any] | None = None,
+    min_group_size: int = 1,
+    bootstrap: int = 0,
+    seed: int | None = None,
+    confidence: float = 0.95,
+    four_fifths_threshold: float = 0.8,
+) -> FairnessReport:
+    """Compute a :class:`FairnessReport` from a count table (no rows needed)."""
+    _validate(counts, bootstrap, seed, confidence, four_fifths_threshold)
+    names = metric_names(counts.task, counts.classes, with_scores=counts.scores is not None)
+    if privileged is not None:
+        _match(counts, privileged, "privileged")  # fail early, naming the role given
+    if reference is not None:
+        _match(counts, reference, "reference")
+    reference = reference if reference is not None else privileged
+    attrs = counts.attributes
+    plans: list[tuple[str, ...]] = (
+        [attrs] if intersectional or len(attrs) == 1 else [(a,) for a in attrs]
+    )
+    undefined: list[UndefinedValue] = []
+    boot = _draw_bootstrap(counts, plans, bootstrap, seed, undefined) if bootstrap else None
+    overall_values = _overall_values(counts)
+    overall = {m: optional_float(overall_values[m]) for m in names}
+    for m, value in overall.items():
+        if value is None:
+            undefined.append(UndefinedValue(m, undefined_reason(m), None, "overall"))
+    settings = _Settings(names, min_group_size, confidence, four_fifths_threshold, reference)
+    breakdowns = tuple(
+        _breakdown(counts, plan, i, overall_values, boot, settings, undefined)
+        for i, plan in enumerate(plans)
+    )
     comparison = None
     if privileged is not None:
-        comparison = _privileged_comparison(counts, privileged, names, undefined, boot, confidence)
-
+        comparison = _privileged_comparison(
+            counts,
+            privileged,
+            names,
+            undefined,
+            (boot.rows, boot.weights) if boot else None,
+            confidence,
+        )
     return FairnessReport(
-        task=task,
+        task=counts.task,
         pos_label=pos_label,
         attributes=attrs,
         intersectional=intersectional,
         metrics=tuple(names),
         overall=overall,
-        breakdowns=tuple(breakdowns),
+        breakdowns=breakdowns,
         privileged=comparison,
         undefined=tuple(undefined),
         min_group_size=min_group_size,
@@ -342,6 +263,143 @@ def build_report(
         counts=counts,
         four_fifths_threshold=four_fifths_threshold,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    names: list[str]
+    min_group_size: int
+    confidence: float
+    threshold: float
+    reference: Mapping[str, Any] | None
+
+
+def _breakdown(
+    counts: GroupCounts,
+    plan: tuple[str, ...],
+    index: int,
+    overall_values: dict[str, np.ndarray],
+    boot: _Bootstrap | None,
+    settings: _Settings,
+    undefined: list[UndefinedValue],
+) -> Breakdown:
+    """Groups, disparities, four-fifths rows and inequality of one breakdown."""
+    sub = counts.marginal(plan)
+    rows, weights = sub.flat()
+    reg = (
+        sub.regression.values.reshape(-1, sub.regression.values.shape[-1])
+        if sub.regression is not None
+        else None
+    )
+    values = table_metrics(counts.task, counts.classes, rows, weights, regression=reg)
+    if sub.scores is not None:
+        values.update(score_metric_values(sub.scores, rows.shape[0]))
+    labels = sub.group_labels()
+    n_per_group = values["count"].astype(np.int64)
+    include = n_per_group >= max(settings.min_group_size, 1)
+    ref_spec = ref_index = None
+    if settings.reference is not None and all(a in settings.reference for a in plan):
+        ref_spec = {a: settings.reference[a] for a in plan}
+        ref_index = int(np.flatnonzero(_match(sub, ref_spec, "reference"))[0])
+    boot_values = boot.breakdown(counts, plan, index) if boot is not None else None
+
+    groups = []
+    for gi, label in enumerate(labels):
+        group = dict(zip(plan, label, strict=True))
+        metric_values = {m: optional_float(values[m][gi]) for m in settings.names}
+        ivs: dict[str, dict[str, Interval]] = {}
+        for m in settings.names:
+            spec = BINARY_METRICS.get(m) if counts.task == "binary" else None
+            # Wilson needs row counts; with weights the bootstrap gives the interval.
+            if spec is not None and spec.proportion and not counts.weighted:
+                lo, hi = wilson_interval(
+                    spec.numerator(rows[gi]), spec.denominator(rows[gi]), settings.confidence
+                )
+                ivs.setdefault(m, {})["wilson"] = optional_interval(lo, hi)
+            if boot_values is not None and m in boot_values and m != "count":
+                lo, hi = percentile_interval(boot_values[m][:, gi], settings.confidence)
+                ivs.setdefault(m, {})["bootstrap"] = optional_interval(lo, hi)
+            if metric_values[m] is None and n_per_group[gi] > 0:
+                undefined.append(UndefinedValue(m, undefined_reason(m), group))
+        if n_per_group[gi] == 0:  # one entry, not one per metric
+            undefined.append(UndefinedValue("*", EMPTY_GROUP, group))
+        groups.append(
+            GroupResult(group, int(n_per_group[gi]), bool(include[gi]), metric_values, ivs)
+        )
+
+    disparities: dict[str, dict[str, float | None]] = {}
+    disparity_ivs: dict[str, dict[str, Interval]] = {}
+    where = " × ".join(plan)
+    for m in settings.names:
+        if m == "count":
+            continue
+        disparities[m] = _disparity_entry(
+            m, values[m], overall_values[m], include, ref_index, where, undefined
+        )
+        if boot is not None and boot_values is not None and m in boot_values:
+            resampled = disparity_values(
+                boot_values[m], boot.overall[m], include=include, reference=ref_index
+            )
+            disparity_ivs[m] = {
+                k: optional_interval(*percentile_interval(v, settings.confidence))
+                for k, v in resampled.items()
+            }
+
+    four_fifths: list[dict[str, Any]] = []
+    inequality: dict[str, float | None] = {}
+    if counts.task == "binary":
+        selected = rows[:, 0, 1] + rows[:, 1, 1]
+        tests = four_fifths_rows(
+            selected,
+            n_per_group,
+            values["selection_rate"],
+            threshold=settings.threshold,
+            include=include,
+            weighted=counts.weighted,
+        )
+        four_fifths = [{"group": g.group, **row} for g, row in zip(groups, tests, strict=True)]
+        inequality = {
+            "between_group_theil_index": optional_float(between_group_entropy(rows, 1.0)),
+            "between_group_generalized_entropy_index": optional_float(
+                between_group_entropy(rows, 2.0)
+            ),
+        }
+    return Breakdown(
+        plan, tuple(groups), ref_spec, disparities, disparity_ivs, tuple(four_fifths), inequality
+    )
+
+
+def _disparity_entry(
+    metric: str,
+    values: np.ndarray,
+    overall: np.ndarray,
+    include: np.ndarray,
+    ref_index: int | None,
+    where: str,
+    undefined: list[UndefinedValue],
+) -> dict[str, float | None]:
+    """Every disparity kind of one metric, recording why any is undefined."""
+    usable = int((include & ~np.isnan(values)).sum())
+    found = disparity_values(values, overall, include=include, reference=ref_index)
+    entry = {k: optional_float(v) for k, v in found.items()}
+    for kind in entry:
+        if usable < 2 and kind.endswith("_overall"):
+            continue  # defined against the overall value even for a single group
+        if usable < 2:
+            entry[kind] = None
+            why = (
+                "only one group has a value; nothing to compare"
+                if usable == 1
+                else ("no group has a value")
+            )
+        elif entry[kind] is None:
+            why = "denominator is 0" if kind.startswith("ratio") else "no value to compare"
+        else:
+            continue
+        undefined.append(
+            UndefinedValue(metric, why, {"breakdown": where, "disparity": kind}, "disparity")
+        )
+    return entry
 
 
 def _privileged_comparison(
@@ -356,11 +414,23 @@ def _privileged_comparison(
         raise UnsupportedError("the privileged/unprivileged comparison needs a classification task")
     mask = _match(counts, privileged, "privileged")
     rows, weights = counts.flat()
-    conf = rows.ndim - 1
-    pr, pw = _sum_groups(rows, mask, conf), _sum_groups(weights, mask, conf)
-    ur, uw = _sum_groups(rows, ~mask, conf), _sum_groups(weights, ~mask, conf)
-    pm = _flat_metrics(counts, pr, pw, None)
-    um = _flat_metrics(counts, ur, uw, None)
+
+    def sides(r: np.ndarray, w: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Metrics of the privileged rows and of all the others, pooled (AIF360)."""
+        conf = 2  # the confusion axes after the group axis
+        return (
+            table_metrics(
+                counts.task, counts.classes, _sum_groups(r, mask, conf), _sum_groups(w, mask, conf)
+            ),
+            table_metrics(
+                counts.task,
+                counts.classes,
+                _sum_groups(r, ~mask, conf),
+                _sum_groups(w, ~mask, conf),
+            ),
+        )
+
+    pm, um = sides(rows, weights)
     diff = {m: optional_float(um[m] - pm[m]) for m in names if m in pm and m != "count"}
     ratio = {m: optional_float(divide(um[m], pm[m])) for m in names if m in pm and m != "count"}
     for m in diff:
@@ -374,23 +444,17 @@ def _privileged_comparison(
     ivs: dict[str, dict[str, Interval]] = {}
     if boot is not None:
         n_boot = boot[0].shape[0]
-        br = boot[0].reshape(n_boot, -1, *rows.shape[1:])
-        bw = boot[1].reshape(n_boot, -1, *rows.shape[1:])
-        bpm = _flat_metrics(counts, _sum_groups(br, mask, conf), _sum_groups(bw, mask, conf), None)
-        bum = _flat_metrics(
-            counts, _sum_groups(br, ~mask, conf), _sum_groups(bw, ~mask, conf), None
-        )
+        bpm, bum = sides(boot[0].reshape(n_boot, *rows.shape), boot[1].reshape(n_boot, *rows.shape))
         for m in diff:
+            diffs, ratios = bum[m] - bpm[m], divide(bum[m], bpm[m])
             ivs[m] = {
-                "difference": optional_interval(*percentile_interval(bum[m] - bpm[m], confidence)),
-                "ratio": optional_interval(
-                    *percentile_interval(divide(bum[m], bpm[m]), confidence)
-                ),
+                "difference": optional_interval(*percentile_interval(diffs, confidence)),
+                "ratio": optional_interval(*percentile_interval(ratios, confidence)),
             }
     return PrivilegedComparison(
         privileged=dict(privileged),
-        privileged_count=int(pr.sum()),
-        unprivileged_count=int(ur.sum()),
+        privileged_count=int(pm["count"]),
+        unprivileged_count=int(um["count"]),
         privileged_metrics={m: optional_float(pm[m]) for m in names if m in pm},
         unprivileged_metrics={m: optional_float(um[m]) for m in names if m in um},
         difference=diff,
