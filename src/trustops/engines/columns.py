@@ -187,7 +187,7 @@ def _factorize_by_identity(values: np.ndarray) -> tuple[np.ndarray, list[Any]] |
 
 
 def encode_groups(col: Any, name: str, *, missing: str = "error") -> EncodedGroups:
-    """Encode a sensitive column to sorted integer codes (hash-based, O(n))."""
+    """Encode a sensitive column to codes in first-appearance order (hashing, O(n))."""
     if missing not in MISSING_MODES:
         raise UsageError(f"missing must be one of {', '.join(MISSING_MODES)}, got {missing!r}")
     kind = _backend(col)
