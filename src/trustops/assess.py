@@ -96,6 +96,9 @@ def _as_columns(
     return cols, names
 
 
+MAX_REGRESSION_BOOTSTRAP = 200_000_000
+"""Resamples × rows the regression bootstrap may draw (it passes over the rows per resample)."""
+
 MAX_TABLE_CELLS = 50_000_000
 """Cells of the count table (groups × classes²) trustops will allocate: about 0.8 GB."""
 
@@ -111,14 +114,19 @@ def count_groups(
     task: str = "auto",
     pos_label: Any = 1,
     missing: str = "error",
+    bootstrap: int = 0,
+    seed: int | None = None,
 ) -> GroupCounts:
     """Validate, encode and count: the :class:`GroupCounts` behind a report.
 
     Same arguments as :func:`assess_fairness`. Tables from partitions of the
-    same data (with the same levels) can be merged with ``GroupCounts.merge``.
+    same data merge with ``GroupCounts.merge``. ``bootstrap``/``seed`` matter
+    for regression only, whose resamples are drawn from the rows here.
     """
     if task not in TASKS:
         raise UsageError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+    if bootstrap < 0:
+        raise UsageError(f"bootstrap must be >= 0, got {bootstrap}")
     cols, names = _as_columns(data, y_true, y_pred, sensitive, score, sample_weight)
     check_lengths(cols)
     label_names = (
@@ -150,7 +158,14 @@ def count_groups(
         )
     if task == "regression":
         check_regression(yt, yp, label_names)
-        return count_regression(codes, levels, attrs, yt, yp, sample_weight=weights).sorted_levels()
+        if bootstrap * len(yt) > MAX_REGRESSION_BOOTSTRAP:
+            raise UsageError(
+                f"{bootstrap:,} regression resamples of {len(yt):,} rows is too many",
+                hint=f"keep resamples × rows under {MAX_REGRESSION_BOOTSTRAP:,}, or sample rows",
+            )
+        return count_regression(
+            codes, levels, attrs, yt, yp, sample_weight=weights, bootstrap=bootstrap, seed=seed
+        ).sorted_levels()
     if task == "multiclass":
         return count_classification(
             codes,
@@ -284,6 +299,8 @@ def assess_fairness(
         task=task,
         pos_label=pos_label,
         missing=missing,
+        bootstrap=bootstrap,
+        seed=seed,
     )
     return build_report(
         counts,

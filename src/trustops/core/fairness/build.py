@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from trustops.core.fairness.counts import GroupCounts
+from trustops.core.fairness.counts import REG_N, REG_W, GroupCounts, RegressionSums
 from trustops.core.fairness.disparities import disparity_values
 from trustops.core.fairness.four_fifths import four_fifths_rows
 from trustops.core.fairness.groups import metric_names, table_metrics, undefined_reason
@@ -109,10 +109,12 @@ def _validate(
     if seed is not None and seed < 0:
         raise UsageError(f"seed must be >= 0, got {seed}")
     if bootstrap and counts.task == "regression":
-        raise UnsupportedError(
-            "bootstrap intervals are computed from classification count tables; "
-            "regression is not supported yet"
-        )
+        drawn = counts.regression.resamples if counts.regression is not None else None
+        if drawn is None or drawn.shape[0] != bootstrap:
+            raise UsageError(
+                f"regression needs its {bootstrap} bootstrap resamples drawn when counting",
+                hint="pass bootstrap= (and seed=) to count_groups or count_regression",
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,7 @@ class _Bootstrap:
     weights: np.ndarray
     overall: dict[str, np.ndarray]
     scores: list[dict[str, np.ndarray]] | None
+    regression: RegressionSums | None = None
 
     def breakdown(
         self, counts: GroupCounts, plan: tuple[str, ...], index: int
@@ -133,7 +136,12 @@ class _Bootstrap:
         n = self.rows.shape[0]
         rows = self.rows.sum(axis=drop).reshape(n, -1, *counts.rows.shape[len(counts.attributes) :])
         weights = self.weights.sum(axis=drop).reshape(rows.shape)
-        values = table_metrics(counts.task, counts.classes, rows, weights)
+        reg = None
+        if self.regression is not None and self.regression.resamples is not None:
+            pooled = self.regression.sum_over(tuple(d - 1 for d in drop)).resamples
+            assert pooled is not None
+            reg = pooled.reshape(n, -1, pooled.shape[-1])
+        values = table_metrics(counts.task, counts.classes, rows, weights, regression=reg)
         if self.scores is not None:
             values.update(self.scores[1 + index])
         return values
@@ -146,13 +154,22 @@ def _draw_bootstrap(
     seed: int | None,
     undefined: list[UndefinedValue],
 ) -> _Bootstrap:
-    rows, weights = bootstrap_tables(counts.rows, counts.weights, bootstrap, seed)
+    regression, overall_reg = counts.regression, None
+    if regression is not None and regression.resamples is not None:
+        # drawn from the rows when counting (Poisson bootstrap): see count_regression
+        rows = regression.resamples[..., REG_N]
+        weights = regression.resamples[..., REG_W]
+        pooled = regression.sum_over(tuple(range(len(counts.attributes)))).resamples
+        overall_reg = pooled
+    else:
+        rows, weights = bootstrap_tables(counts.rows, counts.weights, bootstrap, seed)
     tail = counts.rows.shape[len(counts.attributes) :]
     overall = table_metrics(
         counts.task,
         counts.classes,
         rows.reshape(bootstrap, -1, *tail).sum(axis=1),
         weights.reshape(bootstrap, -1, *tail).sum(axis=1),
+        regression=overall_reg,
     )
     scores = None
     if counts.scores is not None:
@@ -174,7 +191,7 @@ def _draw_bootstrap(
             )
         else:
             overall.update({k: v[:, 0] for k, v in scores[0].items()})
-    return _Bootstrap(rows, weights, overall, scores)
+    return _Bootstrap(rows, weights, overall, scores, regression)
 
 
 def _overall_values(counts: GroupCounts) -> dict[str, np.ndarray]:

@@ -79,31 +79,72 @@ class ScoreHistogram:
         )
 
 
+def _pool(v: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """Pool regression statistics ``v (..., 8)`` along ``axes`` (Chan et al. 1979)."""
+    additive = v[..., :REG_MEAN_Y].sum(axis=axes)
+    w = v[..., REG_W]
+    total_w = w.sum(axis=axes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled_mean = np.where(total_w > 0, (w * v[..., REG_MEAN_Y]).sum(axis=axes) / total_w, 0.0)
+    expanded = np.expand_dims(pooled_mean, axes)
+    m2 = (v[..., REG_M2_Y] + w * (v[..., REG_MEAN_Y] - expanded) ** 2).sum(axis=axes)
+    return np.concatenate([additive, pooled_mean[..., None], m2[..., None]], -1)
+
+
 @dataclass(frozen=True, slots=True)
 class RegressionSums:
     """Per-group sufficient statistics for regression metrics.
 
     ``values`` has shape ``(*levels, 8)``: rows, weight, Σw·ŷ, Σw·e, Σw·|e|,
     Σw·e² (with e = ŷ − y), the weighted mean of y, and Σw·(y − ȳ_group)².
+    ``resamples``, when a bootstrap was asked for at counting time, holds the
+    same statistics for B Poisson-bootstrap resamples: ``(B, *levels, 8)``.
+    Both pool and merge the same way, so partitions merge to the whole.
     """
 
     values: np.ndarray
+    resamples: np.ndarray | None = None
+
+    def _both(self, f: Any) -> RegressionSums:
+        """Apply ``f(array, offset)`` to the values (offset 0) and resamples (offset 1)."""
+        resamples = f(self.resamples, 1) if self.resamples is not None else None
+        return RegressionSums(f(self.values, 0), resamples)
 
     def sum_over(self, axes: tuple[int, ...]) -> RegressionSums:
-        """Pool groups along ``axes`` (Chan et al. 1979 for the centred term)."""
+        """Pool groups along the level ``axes``."""
         if not axes:
             return self
-        v = self.values
-        additive = v[..., :REG_MEAN_Y].sum(axis=axes)
-        w = v[..., REG_W]
-        total_w = w.sum(axis=axes)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pooled_mean = np.where(
-                total_w > 0, (w * v[..., REG_MEAN_Y]).sum(axis=axes) / total_w, 0.0
-            )
-        expanded = np.expand_dims(pooled_mean, axes)
-        m2 = (v[..., REG_M2_Y] + w * (v[..., REG_MEAN_Y] - expanded) ** 2).sum(axis=axes)
-        return RegressionSums(np.concatenate([additive, pooled_mean[..., None], m2[..., None]], -1))
+        return self._both(lambda v, o: _pool(v, tuple(a + o for a in axes)))
+
+    def transpose(self, perm: list[int]) -> RegressionSums:
+        """Reorder the level axes."""
+        return self._both(lambda v, o: v.transpose([*range(o), *(p + o for p in perm), v.ndim - 1]))
+
+    def take(self, indices: list[int], axis: int) -> RegressionSums:
+        return self._both(lambda v, o: np.take(v, indices, axis=axis + o))
+
+    def reindexed(self, positions: list[np.ndarray], shape: tuple[int, ...]) -> RegressionSums:
+        """Laid out over larger levels: level ``i`` of axis ``a`` goes to ``positions[a][i]``."""
+
+        def place(v: np.ndarray, o: int) -> np.ndarray:
+            out = np.zeros((*v.shape[:o], *shape, v.shape[-1]))
+            lead = [np.arange(n) for n in v.shape[:o]]
+            out[np.ix_(*lead, *positions, np.arange(v.shape[-1]))] = v
+            return out
+
+        return self._both(place)
+
+    def merge(self, other: RegressionSums) -> RegressionSums:
+        if (self.resamples is None) != (other.resamples is None) or (
+            self.resamples is not None
+            and other.resamples is not None
+            and self.resamples.shape[0] != other.resamples.shape[0]
+        ):
+            raise UsageError("cannot merge regression counts with different bootstrap resamples")
+        resamples = None
+        if self.resamples is not None and other.resamples is not None:
+            resamples = _pool(np.stack([self.resamples, other.resamples]), (0,))
+        return RegressionSums(_pool(np.stack([self.values, other.values]), (0,)), resamples)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +220,7 @@ class GroupCounts:
             scores = left.scores.merge(right.scores)
         regression = None
         if left.regression is not None and right.regression is not None:
-            stacked = np.stack([left.regression.values, right.regression.values])
-            regression = RegressionSums(stacked).sum_over((0,))
+            regression = left.regression.merge(right.regression)
         return GroupCounts(
             attributes=self.attributes,
             levels=levels,
@@ -216,9 +256,7 @@ class GroupCounts:
         weights[index] = self.weights
         regression = None
         if self.regression is not None:
-            values = np.zeros((*shape, self.regression.values.shape[-1]))
-            values[np.ix_(*positions, np.arange(values.shape[-1]))] = self.regression.values
-            regression = RegressionSums(values)
+            regression = self.regression.reindexed(positions, shape)
         scores = None
         if self.scores is not None:
             old = np.indices(self.group_shape).reshape(len(shape), -1)
@@ -262,8 +300,7 @@ class GroupCounts:
         scores = self.scores.regroup(self.group_mapping(keep)) if self.scores is not None else None
         regression = None
         if self.regression is not None:
-            reg = self.regression.sum_over(drop).values
-            regression = RegressionSums(reg.transpose([*perm, reg.ndim - 1]))
+            regression = self.regression.sum_over(drop).transpose(perm)
         return GroupCounts(
             attributes=tuple(keep),
             levels=tuple(self.levels[i] for i in order),
@@ -285,13 +322,12 @@ class GroupCounts:
         perms = [_sorted_order(lv) for lv in self.levels]
         if all(p == list(range(len(p))) for p in perms):
             return self
-        rows, weights = self.rows, self.weights
-        reg = self.regression.values if self.regression is not None else None
+        rows, weights, reg = self.rows, self.weights, self.regression
         for axis, perm in enumerate(perms):
             rows = np.take(rows, perm, axis=axis)
             weights = np.take(weights, perm, axis=axis)
             if reg is not None:
-                reg = np.take(reg, perm, axis=axis)
+                reg = reg.take(perm, axis)
         scores = None
         if self.scores is not None:
             shape = self.group_shape
@@ -307,7 +343,7 @@ class GroupCounts:
             rows=rows,
             weights=weights,
             scores=scores,
-            regression=RegressionSums(reg) if reg is not None else None,
+            regression=reg,
             weighted=self.weighted,
         )
 
@@ -482,35 +518,24 @@ def count_scores(
     return _aggregate_scores(group, np.asarray(score, np.float64), weight, rows)
 
 
-def count_regression(
-    group_codes: Sequence[np.ndarray],
-    levels: Sequence[tuple[Any, ...]],
-    attributes: tuple[str, ...],
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    *,
-    sample_weight: np.ndarray | None = None,
-) -> GroupCounts:
-    """Per-group regression statistics in two bincount passes (sums, then centred squares)."""
-    shape = tuple(len(lv) for lv in levels)
-    n_groups = int(np.prod(shape, dtype=np.int64))
-    g = _flat_codes(group_codes, shape)
-    y = np.asarray(y_true, np.float64)
-    p = np.asarray(y_pred, np.float64)
-    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    e = p - y
+def _regression_stats(
+    g: np.ndarray, y: np.ndarray, p: np.ndarray, w: np.ndarray, k: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """The 8 statistics of :class:`RegressionSums` per group, shape ``(n_groups, 8)``, for
+    rows of weight ``w`` each taken ``k`` times: two bincount passes (sums, then squares
+    centred on each group's mean)."""
 
-    def bc(x: np.ndarray | None) -> np.ndarray:
+    def bc(x: np.ndarray) -> np.ndarray:
         return np.bincount(g, weights=x, minlength=n_groups)
 
-    rows = bc(None).astype(np.int64)
+    e = p - y
+    w = w * k
     wsum = bc(w)
-    sum_y = bc(w * y)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_y = np.where(wsum > 0, sum_y / np.where(wsum > 0, wsum, 1), 0.0)
-    stats = np.stack(
+        mean_y = np.where(wsum > 0, bc(w * y) / np.where(wsum > 0, wsum, 1), 0.0)
+    return np.stack(
         [
-            rows.astype(np.float64),
+            bc(k),
             wsum,
             bc(w * p),
             bc(w * e),
@@ -521,13 +546,50 @@ def count_regression(
         ],
         axis=-1,
     )
+
+
+def count_regression(
+    group_codes: Sequence[np.ndarray],
+    levels: Sequence[tuple[Any, ...]],
+    attributes: tuple[str, ...],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    *,
+    sample_weight: np.ndarray | None = None,
+    bootstrap: int = 0,
+    seed: int | None = None,
+) -> GroupCounts:
+    """Per-group regression statistics, and optionally ``bootstrap`` Poisson resamples.
+
+    Regression metrics are not functions of counts, so their bootstrap is drawn
+    here, from the rows: each resample gives every row a Poisson(1) multiplicity
+    (the Poisson bootstrap, Hanley & MacGibbon 2006), which is row resampling in
+    the limit and, unlike it, mergeable across partitions.
+    """
+    shape = tuple(len(lv) for lv in levels)
+    n_groups = int(np.prod(shape, dtype=np.int64))
+    g = _flat_codes(group_codes, shape)
+    y = np.asarray(y_true, np.float64)
+    p = np.asarray(y_pred, np.float64)
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    stats = _regression_stats(g, y, p, w, np.ones(len(y)), n_groups)
+    resamples = None
+    if bootstrap:
+        rng = np.random.default_rng(None if seed is None else [seed, 2])
+        resamples = np.stack(
+            [
+                _regression_stats(g, y, p, w, rng.poisson(1.0, len(y)).astype(np.float64), n_groups)
+                for _ in range(bootstrap)
+            ]
+        ).reshape(bootstrap, *shape, 8)
+    rows = stats[:, REG_N].astype(np.int64)
     return GroupCounts(
         attributes=attributes,
         levels=tuple(tuple(lv) for lv in levels),
         task="regression",
         classes=(),
         rows=rows.reshape(shape),
-        weights=wsum.reshape(shape),
-        regression=RegressionSums(stats.reshape(*shape, 8)),
+        weights=stats[:, REG_W].reshape(shape),
+        regression=RegressionSums(stats.reshape(*shape, 8), resamples),
         weighted=sample_weight is not None,
     )
