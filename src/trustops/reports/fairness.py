@@ -72,6 +72,14 @@ def fmt_p(value: float | None) -> str:
     return f"{value:.2g}" if value >= 1e-3 else f"{value:.1e}"
 
 
+def _ci_metric(report: FairnessReport, metrics: Sequence[str]) -> str | None:
+    """The first shown metric that has intervals: it gets an interval column."""
+    for m in metrics:
+        if any(g.intervals.get(m) for g in report.by_group):
+            return m
+    return None
+
+
 def interval_text(group: Any, metric: str) -> str:
     """A group's interval for ``metric``: the bootstrap's if computed, else Wilson's."""
     kinds = group.intervals.get(metric, {})
@@ -170,10 +178,12 @@ def to_markdown(report: FairnessReport, metrics: Sequence[str] | None = None) ->
     metrics = _metrics(report, metrics)
     impact = _impact(report)
     lines = [f"# Fairness report ({report.task}, {report.counts.n_rows:,} rows)", ""]
-    level = f"{report.confidence:.0%}"
+    ci = _ci_metric(report, metrics)
     head = ["group", "count", *metrics]
+    if ci is not None:
+        head.append(f"{ci} {report.confidence:.0%} CI")
     if report.task == "binary":
-        head += [f"selection_rate {level} CI", "impact_ratio", "fisher_p_value", "shortfall"]
+        head += ["impact_ratio", "fisher_p_value", "shortfall"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for g in report.by_group:
         cells = [
@@ -181,10 +191,11 @@ def to_markdown(report: FairnessReport, metrics: Sequence[str] | None = None) ->
             fmt(g.count),
             *(fmt(g.metrics.get(m)) for m in metrics),
         ]
+        if ci is not None:
+            cells.append(interval_text(g, ci))
         if report.task == "binary":
             row = impact.get(group_label(dict(g.group)), {})
             cells += [
-                interval_text(g, "selection_rate"),
                 fmt(row.get("impact_ratio")),
                 fmt_p(row.get("fisher_p_value")),
                 fmt(row.get("shortfall")),
@@ -261,6 +272,7 @@ def to_html(
     """A self-contained HTML page: impact-ratio chart with the four-fifths line, then tables."""
     metrics = _metrics(report, metrics)
     impact = _impact(report)
+    ci = _ci_metric(report, metrics)
     esc = html.escape
     head = "".join(f"<th>{esc(SHORT.get(m, m))}</th>" for m in metrics)
     body = []
@@ -270,20 +282,18 @@ def to_html(
         ratio = row.get("impact_ratio")
         cls = ' class="below"' if row.get("below_threshold") else ""
         cells = "".join(f"<td>{fmt(g.metrics.get(m))}</td>" for m in metrics)
-        extra = ""
+        extra = f"<td>{interval_text(g, ci)}</td>" if ci is not None else ""
         if report.task == "binary":
-            extra = (
-                f"<td>{interval_text(g, 'selection_rate')}</td>"
+            extra += (
                 f"<td>{fmt(ratio)}</td><td>{fmt_p(row.get('fisher_p_value'))}</td>"
                 f"<td>{fmt(row.get('shortfall'))}</td>"
             )
         body.append(f"<tr{cls}><td>{esc(label)}</td><td>{fmt(g.count)}</td>{cells}{extra}</tr>")
     extra_head = (
-        f"<th>sel. rate {report.confidence:.0%} CI</th>"
-        "<th>impact ratio</th><th>p (Fisher)</th><th>shortfall</th>"
-        if report.task == "binary"
-        else ""
+        f"<th>{esc(SHORT.get(ci, ci))} {report.confidence:.0%} CI</th>" if ci is not None else ""
     )
+    if report.task == "binary":
+        extra_head += "<th>impact ratio</th><th>p (Fisher)</th><th>shortfall</th>"
     disp_rows = "".join(
         f"<tr><td>{esc(m)}</td><td>{fmt(report.difference(m))}</td><td>{fmt(report.ratio(m))}</td>"
         f"<td>{fmt(report.difference(m, 'to_overall'))}</td>"
