@@ -310,7 +310,7 @@ def to_html(
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
 table {{ border-collapse: collapse; margin: 1rem 0; }}
-th, td {{ border: 1px solid #ccc; padding: .3rem .6rem; text-align: right; }}
+th, td {{ border: 1px solid #ccc; padding: .3rem .6rem; text-align: right; white-space: nowrap; }}
 td:first-child, th:first-child {{ text-align: left; }}
 tr.below td {{ background: #fdecea; }}
 </style></head><body>
