@@ -551,3 +551,32 @@ def test_empty_intersections_are_listed_once_not_per_metric() -> None:
     doc = r.to_dict()
     assert doc["empty_groups"] == [{"a": "y", "b": "v"}]
     assert doc["small_groups"] == [{"a": "x", "b": "v"}]
+
+
+def test_group_specs_match_exactly_and_none_is_the_missing_group() -> None:
+    data = {
+        "y": [1, 0, 1, 0, 1, 0],
+        "p": [1, 1, 0, 0, 1, 0],
+        "g": ["None", "None", None, None, "x", "x"],
+    }
+    kw = {"y_true": "y", "y_pred": "p", "sensitive": "g", "missing": "group"}
+    missing = trustops.assess_fairness(data, privileged={"g": None}, **kw)
+    assert missing.privileged is not None and missing.privileged.privileged_count == 2
+    text = trustops.assess_fairness(data, privileged="g=None", **kw)
+    assert text.privileged is not None and text.privileged.privileged_count == 2
+    assert text.privileged.privileged_metrics["selection_rate"] == 1.0  # the text level
+    assert missing.privileged.privileged_metrics["selection_rate"] == 0.0  # the null level
+
+
+def test_numpy_pos_label_is_a_json_number() -> None:
+    import json
+
+    import numpy as np
+
+    r = trustops.assess_fairness(
+        y_true=np.array([1, 0]),
+        y_pred=np.array([1, 1]),
+        sensitive=np.array(["a", "b"]),
+        pos_label=np.int64(1),
+    )
+    assert json.loads(json.dumps(r.to_dict(), default=str))["pos_label"] == 1

@@ -219,6 +219,8 @@ def to_markdown(report: FairnessReport, metrics: Sequence[str] | None = None) ->
         for u in report.undefined[:50]:
             where = group_label(dict(u.group)) if u.group else u.scope
             lines.append(f"- `{u.metric}` ({where}): {u.reason}")
+        if len(report.undefined) > 50:
+            lines.append(f"- … and {len(report.undefined) - 50} more (all are in the JSON output)")
     return "\n".join(lines) + "\n"
 
 
@@ -304,6 +306,10 @@ def to_html(
         f"<li><code>{esc(u.metric)}</code> "
         f"({esc(group_label(dict(u.group)) if u.group else u.scope)}): {esc(u.reason)}</li>"
         for u in report.undefined[:100]
+    ) + (
+        f"<li>… and {len(report.undefined) - 100} more (all are in the JSON output)</li>"
+        if len(report.undefined) > 100
+        else ""
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>

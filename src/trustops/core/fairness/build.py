@@ -72,7 +72,12 @@ def _match(counts: GroupCounts, spec: Mapping[str, Any], role: str) -> np.ndarra
             )
         axis = counts.attributes.index(attr)
         levels = counts.levels[axis]
-        matches = [i for i, lv in enumerate(levels) if lv == value or str(lv) == str(value)]
+        # Exact first; text given on a command line ("race=1") matches a level by its text.
+        matches = [i for i, lv in enumerate(levels) if lv == value and lv is not None]
+        if value is None:
+            matches = [i for i, lv in enumerate(levels) if lv is None]
+        elif not matches and isinstance(value, str):
+            matches = [i for i, lv in enumerate(levels) if lv is not None and str(lv) == value]
         if not matches:
             shown = ", ".join(str(lv) for lv in levels)
             raise UsageError(

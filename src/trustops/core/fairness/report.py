@@ -323,7 +323,9 @@ class FairnessReport:
             disparities[metric] = entry
         return {
             "task": self.task,
-            "pos_label": self.pos_label,
+            "pos_label": self.pos_label.item()
+            if isinstance(self.pos_label, np.generic)
+            else self.pos_label,
             "sensitive": list(self.attributes),
             "intersectional": self.intersectional,
             "min_group_size": self.min_group_size,
