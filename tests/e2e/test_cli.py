@@ -285,6 +285,7 @@ def test_unwritable_output_is_an_input_error(bad_data: dict[str, Path], tmp_path
     nested = tmp_path / "a" / "b" / "table.txt"
     table = run("fairness", bad_data["ok"], *GOOD, "--output", nested)
     assert table.exit_code == 0, table.output
+    assert table.stdout == ""  # written to the file only
     assert "g=a" in nested.read_text()
 
 

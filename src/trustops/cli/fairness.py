@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -159,7 +160,8 @@ def fairness(
     for name in metric or ():
         report.check_metric(name)
     if output_format is OutputFormat.table:
-        console = Console(record=True, width=160) if output else Console()
+        # to a file: record at a fixed width, print nothing to the terminal
+        console = Console(record=True, width=160, file=io.StringIO()) if output else Console()
         for t in rich_tables(report, metric):
             console.print(t)
         text = console.export_text() if output else ""
