@@ -580,3 +580,41 @@ def test_numpy_pos_label_is_a_json_number() -> None:
         pos_label=np.int64(1),
     )
     assert json.loads(json.dumps(r.to_dict(), default=str))["pos_label"] == 1
+
+
+def test_weighted_tests_use_kish_effective_sample_size() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    n = 400
+    data = {
+        "y": rng.integers(0, 2, n),
+        "p": rng.integers(0, 2, n),
+        "g": np.where(rng.random(n) < 0.5, "a", "b"),
+    }
+    plain = trustops.assess_fairness(data, y_true="y", y_pred="p", sensitive="g")
+    doubled = trustops.assess_fairness(
+        {**data, "w": np.full(n, 2.0)}, y_true="y", y_pred="p", sensitive="g", sample_weight="w"
+    )
+    # constant weights: n_eff = n, so every test and interval equals the unweighted one
+    for a, b in zip(
+        plain.breakdowns[0].four_fifths, doubled.breakdowns[0].four_fifths, strict=True
+    ):
+        for key in ("impact_ratio", "z_p_value", "fisher_p_value", "shortfall"):
+            assert (a[key] is None and b[key] is None) or a[key] == pytest.approx(b[key], rel=1e-9)
+    for a, b in zip(plain.by_group, doubled.by_group, strict=True):
+        assert a.intervals["selection_rate"]["wilson"] == pytest.approx(
+            b.intervals["selection_rate"]["wilson"], rel=1e-9
+        )
+    # one heavy row: n_eff shrinks, the interval still holds the weighted rate
+    w = np.ones(n)
+    w[np.flatnonzero(data["g"] == "a")[0]] = 100.0
+    heavy = trustops.assess_fairness(
+        {**data, "w": w}, y_true="y", y_pred="p", sensitive="g", sample_weight="w"
+    )
+    a = heavy.by_group[0]
+    lo, hi = a.intervals["selection_rate"]["wilson"]
+    assert lo <= a.metrics["selection_rate"] <= hi
+    row = heavy.breakdowns[0].four_fifths[0]
+    assert row["effective_count"] < a.count
+    assert (row["shortfall"] == 0) == (not row["below_threshold"])

@@ -37,6 +37,7 @@ from trustops.core.fairness.intervals import (
 )
 from trustops.core.fairness.metrics import (
     BINARY_METRICS,
+    RateSpec,
     between_group_entropy,
     divide,
     score_metric_values,
@@ -314,6 +315,7 @@ def _breakdown(
         else None
     )
     values = table_metrics(counts.task, counts.classes, rows, weights, regression=reg)
+    squared = sub.flat_weights_squared() if counts.task != "regression" else weights
     if sub.scores is not None:
         values.update(score_metric_values(sub.scores, rows.shape[0]))
     labels = sub.group_labels()
@@ -332,10 +334,10 @@ def _breakdown(
         ivs: dict[str, dict[str, Interval]] = {}
         for m in settings.names:
             spec = BINARY_METRICS.get(m) if counts.task == "binary" else None
-            # Wilson needs row counts; with weights the bootstrap gives the interval.
-            if spec is not None and spec.proportion and not counts.weighted:
+            if spec is not None and spec.proportion:
                 lo, hi = wilson_interval(
-                    spec.numerator(rows[gi]), spec.denominator(rows[gi]), settings.confidence
+                    *_trials(spec, rows[gi], weights[gi], squared[gi], counts.weighted),
+                    settings.confidence,
                 )
                 ivs.setdefault(m, {})["wilson"] = optional_interval(lo, hi)
             if boot_values is not None and m in boot_values and m != "count":
@@ -377,7 +379,11 @@ def _breakdown(
             values["selection_rate"],
             threshold=settings.threshold,
             include=include,
-            weighted=counts.weighted,
+            effective_counts=(
+                divide(weights.sum(axis=(1, 2)) ** 2, squared.sum(axis=(1, 2)))
+                if counts.weighted
+                else None
+            ),
         )
         four_fifths = [{"group": g.group, **row} for g, row in zip(groups, tests, strict=True)]
         inequality = {
@@ -389,6 +395,18 @@ def _breakdown(
     return Breakdown(
         plan, tuple(groups), ref_spec, disparities, disparity_ivs, tuple(four_fifths), inequality
     )
+
+
+def _trials(
+    spec: RateSpec, rows: np.ndarray, weights: np.ndarray, squared: np.ndarray, weighted: bool
+) -> tuple[float, float]:
+    """(successes, trials) of a proportion for Wilson: row counts, or with weights the
+    rate times Kish's effective sample size (Σw)²/Σw² of its denominator."""
+    if not weighted:
+        return float(spec.numerator(rows)), float(spec.denominator(rows))
+    den = float(spec.denominator(weights))
+    n_eff = den * den / float(spec.denominator(squared)) if den > 0 else 0.0
+    return (float(spec.numerator(weights)) / den * n_eff if den > 0 else 0.0), n_eff
 
 
 def _disparity_entry(

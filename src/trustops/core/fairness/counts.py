@@ -164,6 +164,8 @@ class GroupCounts:
         scores: score histogram (binary tasks with a score), else ``None``.
         regression: regression statistics (regression tasks), else ``None``.
         weighted: whether sample weights were given.
+        squared_weights: sums of squared weights per cell (weighted tables), for
+            Kish's effective sample size; ``None`` when unweighted.
     """
 
     attributes: tuple[str, ...]
@@ -175,6 +177,12 @@ class GroupCounts:
     scores: ScoreHistogram | None = None
     regression: RegressionSums | None = None
     weighted: bool = False
+    squared_weights: np.ndarray | None = None
+
+    @property
+    def weights_squared(self) -> np.ndarray:
+        """Σw² per cell (equal to the weights when every weight is 1)."""
+        return self.squared_weights if self.squared_weights is not None else self.weights
 
     @property
     def n_rows(self) -> int:
@@ -228,6 +236,11 @@ class GroupCounts:
             classes=classes,
             rows=left.rows + right.rows,
             weights=left.weights + right.weights,
+            squared_weights=(
+                left.weights_squared + right.weights_squared
+                if self.weighted or other.weighted
+                else None
+            ),
             scores=scores,
             regression=regression,
             weighted=self.weighted or other.weighted,
@@ -254,6 +267,10 @@ class GroupCounts:
         weights = np.zeros(shape + tail_shape, dtype=self.weights.dtype)
         rows[index] = self.rows
         weights[index] = self.weights
+        squared = None
+        if self.squared_weights is not None:
+            squared = np.zeros(shape + tail_shape)
+            squared[index] = self.squared_weights
         regression = None
         if self.regression is not None:
             regression = self.regression.reindexed(positions, shape)
@@ -272,6 +289,7 @@ class GroupCounts:
             scores=scores,
             regression=regression,
             weighted=self.weighted,
+            squared_weights=squared,
         )
 
     def group_mapping(self, keep: Sequence[str]) -> np.ndarray:
@@ -297,6 +315,11 @@ class GroupCounts:
         axes = perm + list(range(len(perm), len(perm) + n_conf))
         rows = rows.transpose(axes)
         weights = weights.transpose(axes)
+        squared = (
+            self.squared_weights.sum(axis=drop).transpose(axes)
+            if self.squared_weights is not None
+            else None
+        )
         scores = self.scores.regroup(self.group_mapping(keep)) if self.scores is not None else None
         regression = None
         if self.regression is not None:
@@ -311,6 +334,7 @@ class GroupCounts:
             scores=scores,
             regression=regression,
             weighted=self.weighted,
+            squared_weights=squared,
         )
 
     def sorted_levels(self) -> GroupCounts:
@@ -323,9 +347,12 @@ class GroupCounts:
         if all(p == list(range(len(p))) for p in perms):
             return self
         rows, weights, reg = self.rows, self.weights, self.regression
+        squared = self.squared_weights
         for axis, perm in enumerate(perms):
             rows = np.take(rows, perm, axis=axis)
             weights = np.take(weights, perm, axis=axis)
+            if squared is not None:
+                squared = np.take(squared, perm, axis=axis)
             if reg is not None:
                 reg = reg.take(perm, axis)
         scores = None
@@ -345,6 +372,7 @@ class GroupCounts:
             scores=scores,
             regression=reg,
             weighted=self.weighted,
+            squared_weights=squared,
         )
 
     def flat(self) -> tuple[np.ndarray, np.ndarray]:
@@ -352,6 +380,10 @@ class GroupCounts:
         g = int(np.prod(self.group_shape, dtype=np.int64))
         tail = self.rows.shape[len(self.attributes) :]
         return self.rows.reshape(g, *tail), self.weights.reshape(g, *tail)
+
+    def flat_weights_squared(self) -> np.ndarray:
+        """Σw² per cell with the attribute axes flattened, like :meth:`flat`."""
+        return self.weights_squared.reshape(self.flat()[1].shape)
 
     def group_labels(self) -> list[tuple[Any, ...]]:
         """Attribute values of each flat group, in flat (C) order."""
@@ -443,10 +475,13 @@ def count_classification(
     size = n_groups * k * k
     rows = np.bincount(cell, minlength=size).astype(np.int64)
     weights: np.ndarray
+    squared = None
     if sample_weight is None:
         weights = rows.astype(np.float64)
     else:
-        weights = np.bincount(cell, weights=np.asarray(sample_weight, np.float64), minlength=size)
+        w = np.asarray(sample_weight, np.float64)
+        weights = np.bincount(cell, weights=w, minlength=size)
+        squared = np.bincount(cell, weights=w * w, minlength=size).reshape(*shape, k, k)
     return GroupCounts(
         attributes=attributes,
         levels=tuple(tuple(lv) for lv in levels),
@@ -455,6 +490,7 @@ def count_classification(
         rows=rows.reshape(*shape, k, k),
         weights=weights.reshape(*shape, k, k),
         weighted=sample_weight is not None,
+        squared_weights=squared,
     )
 
 

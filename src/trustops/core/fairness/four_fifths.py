@@ -14,8 +14,9 @@ For each group g, against the group h with the highest selection rate
   (with no weights, SR_g · n_g = s_g).
 
 With sample weights the impact ratio and shortfall use the weighted rates,
-while both tests use row counts (they need counts); each row says so in
-``reason``.
+and both tests use Kish's effective sample size n_eff = (Σw)² / Σw² per
+group (Kish 1965) with rate × n_eff selections (Fisher's test on their
+rounded values): an approximation, said so in each row's ``reason``.
 
 Example:
     >>> import numpy as np
@@ -42,12 +43,14 @@ def four_fifths_rows(
     *,
     threshold: float = 0.8,
     include: np.ndarray | None = None,
-    weighted: bool = False,
+    effective_counts: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """One dict per group: impact ratio, z-test, Fisher test and shortfall.
 
     ``selected`` and ``counts`` are row counts per group, ``rates`` the
-    (possibly weighted) selection rates. Groups outside ``include`` get
+    (possibly weighted) selection rates. With sample weights pass
+    ``effective_counts`` (Kish's n_eff per group): the tests then use n_eff
+    trials and rate × n_eff selections. Groups outside ``include`` get
     ``None`` values with a reason.
     """
     g = len(counts)
@@ -69,6 +72,9 @@ def four_fifths_rows(
             "is_reference": top == i,
             "reason": None,
         }
+        if effective_counts is not None:
+            n_eff = float(effective_counts[i])
+            row["effective_count"] = n_eff if math.isfinite(n_eff) else None
         out.append(row)
         if not include[i]:
             row["reason"] = "group smaller than min_group_size"
@@ -83,17 +89,20 @@ def four_fifths_rows(
         ratio = float(rates[i]) / top_rate
         row["impact_ratio"] = ratio
         row["below_threshold"] = ratio < threshold
-        n_g, s_g = int(counts[i]), int(selected[i])
         # In rows at the group's own (possibly weighted) rate, so IR ≥ threshold ⇔ shortfall 0.
-        row["shortfall"] = max(0, math.ceil((threshold * top_rate - float(rates[i])) * n_g - 1e-9))
+        row["shortfall"] = max(
+            0, math.ceil((threshold * top_rate - float(rates[i])) * int(counts[i]) - 1e-9)
+        )
         if i == top:
             row["reason"] = "reference group (highest selection rate)"
             continue
-        if weighted:
-            row["reason"] = (
-                "sample weights: impact ratio and shortfall weighted, tests on row counts"
-            )
-        n_h, s_h = int(counts[top]), int(selected[top])
+        if effective_counts is None:
+            n_g, s_g = float(counts[i]), float(selected[i])
+            n_h, s_h = float(counts[top]), float(selected[top])
+        else:
+            row["reason"] = "sample weights: tests use Kish's effective sample size"
+            n_g, n_h = float(effective_counts[i]), float(effective_counts[top])
+            s_g, s_h = float(rates[i]) * n_g, top_rate * n_h
         pooled = (s_g + s_h) / (n_g + n_h)
         if 0 < pooled < 1:
             se = math.sqrt(pooled * (1 - pooled) * (1 / n_g + 1 / n_h))
@@ -104,7 +113,6 @@ def four_fifths_rows(
             row["reason"] = "z-test undefined: pooled selection rate is 0 or 1"
         from scipy.stats import fisher_exact  # scipy.stats costs ~1 s to import: only when used
 
-        row["fisher_p_value"] = float(
-            fisher_exact([[s_g, n_g - s_g], [s_h, n_h - s_h]], alternative="two-sided")[1]
-        )
+        table = [[round(s_g), round(n_g - s_g)], [round(s_h), round(n_h - s_h)]]
+        row["fisher_p_value"] = float(fisher_exact(table, alternative="two-sided")[1])
     return out
