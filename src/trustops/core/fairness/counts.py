@@ -343,37 +343,8 @@ class GroupCounts:
         Sorting the table's cells, not the rows' codes, keeps the counting pass
         free of any remapping, and makes results independent of row order.
         """
-        perms = [_sorted_order(lv) for lv in self.levels]
-        if all(p == list(range(len(p))) for p in perms):
-            return self
-        rows, weights, reg = self.rows, self.weights, self.regression
-        squared = self.squared_weights
-        for axis, perm in enumerate(perms):
-            rows = np.take(rows, perm, axis=axis)
-            weights = np.take(weights, perm, axis=axis)
-            if squared is not None:
-                squared = np.take(squared, perm, axis=axis)
-            if reg is not None:
-                reg = reg.take(perm, axis)
-        scores = None
-        if self.scores is not None:
-            shape = self.group_shape
-            old = np.indices(shape).reshape(len(shape), -1)
-            inverse = [np.argsort(np.asarray(p)) for p in perms]
-            new = tuple(inverse[a][old[a]] for a in range(len(shape)))
-            scores = self.scores.regroup(np.ravel_multi_index(new, shape))
-        return GroupCounts(
-            attributes=self.attributes,
-            levels=tuple(tuple(lv[i] for i in p) for lv, p in zip(self.levels, perms, strict=True)),
-            task=self.task,
-            classes=self.classes,
-            rows=rows,
-            weights=weights,
-            scores=scores,
-            regression=reg,
-            weighted=self.weighted,
-            squared_weights=squared,
-        )
+        levels = tuple(tuple(sorted(lv, key=level_sort_key)) for lv in self.levels)
+        return self.reindexed(levels, self.classes)
 
     def flat(self) -> tuple[np.ndarray, np.ndarray]:
         """Rows and weights with all attribute axes flattened into one group axis."""
@@ -420,10 +391,6 @@ def _united_classes(a: GroupCounts, b: GroupCounts) -> tuple[Any, ...]:
         if len(negatives) <= 1:
             return (negatives.pop() if negatives else None, a.classes[1])
     raise UsageError(f"cannot merge counts with classes {a.classes} and {b.classes}")
-
-
-def _sorted_order(levels: tuple[Any, ...]) -> list[int]:
-    return sorted(range(len(levels)), key=lambda i: level_sort_key(levels[i]))
 
 
 def _index_dtype(size: int) -> type[np.signedinteger[Any]]:
