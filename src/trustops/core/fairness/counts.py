@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -279,16 +280,14 @@ class GroupCounts:
             old = np.indices(self.group_shape).reshape(len(shape), -1)
             new = tuple(positions[a][old[a]] for a in range(len(shape)))
             scores = self.scores.regroup(np.ravel_multi_index(new, shape).astype(np.int64))
-        return GroupCounts(
-            attributes=self.attributes,
+        return dataclasses.replace(
+            self,
             levels=levels,
-            task=self.task,
             classes=classes,
             rows=rows,
             weights=weights,
             scores=scores,
             regression=regression,
-            weighted=self.weighted,
             squared_weights=squared,
         )
 
@@ -324,16 +323,14 @@ class GroupCounts:
         regression = None
         if self.regression is not None:
             regression = self.regression.sum_over(drop).transpose(perm)
-        return GroupCounts(
+        return dataclasses.replace(
+            self,
             attributes=tuple(keep),
             levels=tuple(self.levels[i] for i in order),
-            task=self.task,
-            classes=self.classes,
             rows=rows,
             weights=weights,
             scores=scores,
             regression=regression,
-            weighted=self.weighted,
             squared_weights=squared,
         )
 

@@ -38,16 +38,7 @@ import numpy as np
 
 from trustops.core.fairness.metrics import divide
 
-__all__ = ["DISPARITY_KINDS", "disparity_values", "nanmax", "nanmin"]
-
-DISPARITY_KINDS = (
-    "difference",
-    "ratio",
-    "difference_to_overall",
-    "ratio_to_overall",
-    "difference_to_reference",
-    "ratio_to_reference",
-)
+__all__ = ["disparity_values", "nanmax", "nanmin"]
 
 
 def nanmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
