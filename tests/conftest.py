@@ -9,7 +9,12 @@ from hypothesis import HealthCheck, settings
 
 # Peers we compare against log optional-dependency warnings on import.
 logging.getLogger().setLevel(logging.ERROR)
+# Switch off the peers' usage telemetry before any of them is imported.
 os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("EVIDENTLY_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")
+os.environ.setdefault("WHYLOGS_NO_ANALYTICS", "True")
+os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 settings.register_profile(
