@@ -1,0 +1,293 @@
+"""Any tabular source as Arrow record batches, readable more than once.
+
+A :class:`BatchSource` is what the profiling kernel reads: ``batches()``
+yields :class:`pyarrow.RecordBatch` objects and can be called again (fitting a
+reference profile reads the data twice: once for the sketches that place the
+bin edges, once for the histograms on them). Supported sources:
+
+- in memory: a PyArrow ``Table``/``RecordBatch``, a pandas ``DataFrame``, a
+  Polars ``DataFrame``, a dict of arrays (converted to Arrow once and kept);
+- streamed in bounded memory: a Polars ``LazyFrame`` (collected in slices by
+  the streaming engine), a Parquet file, a directory of Parquet files or a glob
+  pattern (``logs/*.parquet``) through :mod:`pyarrow.dataset`, a DuckDB
+  relation (``duckdb.sql("SELECT ...")``);
+- a CSV file (read whole with PyArrow; convert big CSVs to Parquet first).
+
+Spark DataFrames are not read here: the kernel runs inside Spark instead
+(:mod:`trustops.engines.spark`). Backends are recognised by their module name
+and never imported unless the user already passed one of their objects.
+
+Example:
+    >>> import pyarrow as pa
+    >>> src = open_source(pa.table({"x": [1, 2, 3]}), batch_size=2)
+    >>> [b.num_rows for b in src.batches()], src.num_rows, src.schema.names
+    ([2, 1], 3, ['x'])
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from trustops.errors import EmptyDataError, InputError, MissingColumnError, UsageError
+
+__all__ = ["DEFAULT_BATCH_SIZE", "BatchSource", "open_source"]
+
+DEFAULT_BATCH_SIZE = 1 << 20
+
+
+@dataclass(frozen=True)
+class BatchSource:
+    """A re-readable stream of record batches with a fixed schema.
+
+    Attributes:
+        name: what to call the source in messages (a file name, ``"pandas"``).
+        schema: the Arrow schema every batch has.
+        num_rows: the number of rows if known without reading, else ``None``.
+        read: a function returning a fresh iterator over the batches.
+    """
+
+    name: str
+    schema: pa.Schema
+    num_rows: int | None
+    read: Callable[[], Iterator[pa.RecordBatch]]
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """Every batch, from the start; empty batches are skipped."""
+        for batch in self.read():
+            if batch.num_rows:
+                yield batch
+
+    def select(self, columns: list[str]) -> BatchSource:
+        """The same source restricted to ``columns`` (in that order)."""
+        missing = [c for c in columns if c not in self.schema.names]
+        if missing:
+            raise MissingColumnError(missing[0], available=self.schema.names)
+        schema = pa.schema([self.schema.field(c) for c in columns])
+        read = self.read
+        return BatchSource(
+            self.name, schema, self.num_rows, lambda: (b.select(columns) for b in read())
+        )
+
+
+def _backend(obj: Any) -> str:
+    return type(obj).__module__.split(".")[0]
+
+
+def _in_memory(name: str, table: pa.Table, batch_size: int) -> BatchSource:
+    if table.num_columns == 0:
+        raise EmptyDataError(f"{name} has no columns")
+    _check_unique_names(table.schema.names, name)
+    return BatchSource(
+        name,
+        table.schema,
+        table.num_rows,
+        lambda: iter(table.to_batches(max_chunksize=batch_size)),
+    )
+
+
+def _check_unique_names(names: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise InputError(f"column {n!r} appears more than once in {where}")
+        seen.add(n)
+
+
+def _from_pandas(df: Any, batch_size: int) -> BatchSource:
+    try:
+        table = pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        column = _column_in_message(str(exc), [str(c) for c in df.columns])
+        where = f"column {column!r}" if column else "a column"
+        raise InputError(
+            f"{where} mixes value types and cannot be profiled: {str(exc).splitlines()[0]}"
+        ) from None
+    return _in_memory("pandas DataFrame", table, batch_size)
+
+
+def _column_in_message(message: str, names: list[str]) -> str | None:
+    for n in names:
+        if f"column {n}" in message or f"'{n}'" in message:
+            return n
+    return None
+
+
+def _from_polars(df: Any, batch_size: int) -> BatchSource:
+    if type(df).__name__ == "LazyFrame":
+        schema = df.limit(0).collect().to_arrow().schema
+
+        def read() -> Iterator[pa.RecordBatch]:
+            offset = 0
+            while True:
+                chunk = df.slice(offset, batch_size).collect(engine="streaming").to_arrow()
+                yield from chunk.to_batches()
+                if chunk.num_rows < batch_size:
+                    return
+                offset += batch_size
+
+        return BatchSource("Polars LazyFrame", schema, None, read)
+    return _in_memory("Polars DataFrame", df.to_arrow(), batch_size)
+
+
+def _from_duckdb(relation: Any, batch_size: int) -> BatchSource:
+    if not hasattr(relation, "fetch_arrow_reader") and not hasattr(relation, "fetch_record_batch"):
+        raise InputError(
+            f"unsupported DuckDB object {type(relation).__name__}",
+            hint="pass a relation, e.g. duckdb.sql('SELECT ...')",
+        )
+
+    def reader() -> pa.RecordBatchReader:
+        if hasattr(relation, "fetch_arrow_reader"):
+            return relation.fetch_arrow_reader(batch_size)
+        return relation.fetch_record_batch(batch_size)
+
+    schema = relation.limit(0).arrow().schema
+    if hasattr(schema, "schema"):  # some versions return a reader here
+        schema = schema.schema
+
+    def read() -> Iterator[pa.RecordBatch]:
+        yield from reader()
+
+    return BatchSource("DuckDB relation", schema, None, read)
+
+
+def _parquet_files(path: str) -> list[str]:
+    if any(ch in path for ch in "*?["):
+        files = sorted(glob.glob(path, recursive=True))
+        if not files:
+            raise InputError(f"no file matches {path!r}")
+        return files
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(str(f) for f in p.rglob("*") if f.is_file() and not _hidden(f, p))
+        if not files:
+            raise InputError(f"directory {path!r} holds no data files")
+        return files
+    return [path]
+
+
+def _hidden(f: Path, root: Path) -> bool:
+    return any(part.startswith((".", "_")) for part in f.relative_to(root).parts)
+
+
+def _from_parquet(path: str, batch_size: int) -> BatchSource:
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    files = _parquet_files(path)
+    first_schema: pa.Schema | None = None
+    rows = 0
+    for f in files:
+        try:
+            meta = pq.read_metadata(f)
+            schema = meta.schema.to_arrow_schema()
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(
+                f"cannot read {Path(f).name!r} as Parquet: {_first_line(exc)}"
+            ) from None
+        rows += meta.num_rows
+        if first_schema is None:
+            first_schema = schema
+        elif not schema.remove_metadata().equals(first_schema.remove_metadata()):
+            raise InputError(
+                f"{Path(f).name!r} does not have the schema of {Path(files[0]).name!r}: "
+                + _schema_difference(first_schema, schema)
+            )
+    assert first_schema is not None
+    dataset = ds.dataset(files, format="parquet", schema=first_schema)
+    name = Path(files[0]).name if len(files) == 1 else f"{path} ({len(files)} files)"
+    _check_unique_names(first_schema.names, name)
+
+    def read() -> Iterator[pa.RecordBatch]:
+        yield from dataset.to_batches(
+            batch_size=batch_size, batch_readahead=2, fragment_readahead=1
+        )
+
+    return BatchSource(name, first_schema.remove_metadata(), rows, read)
+
+
+def _schema_difference(a: pa.Schema, b: pa.Schema) -> str:
+    for field in a:
+        if field.name not in b.names:
+            return f"column {field.name!r} is missing"
+        other = b.field(field.name)
+        if not other.type.equals(field.type):
+            return f"column {field.name!r} is {other.type}, not {field.type}"
+    extra = [n for n in b.names if n not in a.names]
+    if extra:
+        return f"column {extra[0]!r} is extra"
+    return "the columns are in a different order"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _from_path(path: str, batch_size: int) -> BatchSource:
+    from trustops.engines.files import read_table
+
+    has_glob = any(ch in path for ch in "*?[")
+    p = Path(path)
+    if not has_glob and not p.exists():
+        raise InputError(f"file {path!r} not found")
+    if has_glob or p.is_dir() or p.suffix.lower() in (".parquet", ".pq"):
+        return _from_parquet(path, batch_size)
+    if p.suffix.lower() == ".csv":
+        return _in_memory(p.name, read_table(p), batch_size)
+    raise UsageError(
+        f"cannot tell the format of {p.name!r}",
+        hint="use a .csv or .parquet file, a Parquet directory or a glob pattern",
+    )
+
+
+def open_source(data: Any, *, batch_size: int = DEFAULT_BATCH_SIZE) -> BatchSource:
+    """Open ``data`` as a :class:`BatchSource` (see the module docstring).
+
+    Raises:
+        InputError: the object or file cannot be read, names clash, or the
+            files of a Parquet directory disagree on the schema (the message
+            names the file and the column).
+    """
+    if batch_size < 1:
+        raise UsageError(f"batch_size must be at least 1, got {batch_size}")
+    if isinstance(data, BatchSource):
+        return data
+    if isinstance(data, str | Path):
+        return _from_path(str(data), batch_size)
+    backend = _backend(data)
+    if backend == "pyarrow":
+        if isinstance(data, pa.RecordBatch):
+            data = pa.Table.from_batches([data])
+        if isinstance(data, pa.Table):
+            return _in_memory("Arrow table", data, batch_size)
+        if isinstance(data, pa.RecordBatchReader):
+            return _in_memory("Arrow stream", data.read_all(), batch_size)
+    if backend == "pandas" and type(data).__name__ == "DataFrame":
+        return _from_pandas(data, batch_size)
+    if backend == "polars":
+        return _from_polars(data, batch_size)
+    if backend in ("duckdb", "_duckdb"):
+        return _from_duckdb(data, batch_size)
+    if backend == "pyspark":
+        raise UsageError(
+            "a Spark DataFrame is profiled inside Spark",
+            hint="call trustops.profile(spark_df), which runs the kernel in the executors",
+        )
+    if isinstance(data, Mapping):
+        try:
+            table = pa.table({str(k): v for k, v in data.items()})
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
+            raise InputError(f"cannot read the dict as columns: {_first_line(exc)}") from None
+        return _in_memory("dict", table, batch_size)
+    raise InputError(
+        f"unsupported data type {type(data).__name__}",
+        hint="pass a pandas or Polars frame, an Arrow table, a DuckDB relation, "
+        "a Spark DataFrame, or a CSV/Parquet path",
+    )
