@@ -101,7 +101,7 @@ def _check_unique_names(names: list[str], where: str) -> None:
 
 def _from_pandas(df: Any, batch_size: int) -> BatchSource:
     try:
-        table = pa.Table.from_pandas(df, preserve_index=False)
+        table = pa.Table.from_pandas(df, preserve_index=False, nthreads=2)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         column = _column_in_message(str(exc), [str(c) for c in df.columns])
         where = f"column {column!r}" if column else "a column"

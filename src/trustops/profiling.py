@@ -1,0 +1,308 @@
+"""Profile any data source into a mergeable :class:`~trustops.core.profiles.DatasetProfile`.
+
+``profile(data)`` reads ``data`` as Arrow record batches (pandas, Polars,
+Arrow, CSV, Parquet files or directories streamed in bounded memory, DuckDB
+relations) or, for a Spark DataFrame, runs the same kernel inside the Spark
+executors and merges their partial profiles. Without a reference, it reads
+the data twice: once for the sketches, whose quantiles place the histogram
+edges, and once for the exact histogram counts on those edges (that is a
+*reference* profile). With ``reference=``, it reads the data once and bins it
+on the reference's edges, so the two profiles can be compared bin by bin.
+
+Example:
+    >>> import pyarrow as pa
+    >>> ref = profile(pa.table({"x": [float(i) for i in range(100)]}))
+    >>> cur = profile(pa.table({"x": [float(i) for i in range(50, 150)]}), reference=ref)
+    >>> ref.columns["x"].histogram.above, cur.columns["x"].histogram.above
+    (0, 50)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from trustops.core.profiles import (
+    DatasetProfile,
+    Histogram,
+    NumericProfile,
+    ProfilePlan,
+    from_bytes,
+    to_bytes,
+)
+from trustops.core.profiles.categorical import DEFAULT_MAX_CATEGORIES
+from trustops.core.profiles.dataset import DEFAULT_BINS
+from trustops.core.profiles.numeric import DEFAULT_SKETCH_K
+from trustops.engines.sources import DEFAULT_BATCH_SIZE, open_source
+from trustops.errors import InputError, UsageError
+
+__all__ = [
+    "OutcomeSpec",
+    "Progress",
+    "is_profile_file",
+    "load_profile",
+    "profile",
+    "save_profile",
+    "source_rows",
+]
+
+#: Called with the number of rows just read (for a progress bar).
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeSpec:
+    """Which columns make the fairness part of a profile (outcome counts per group).
+
+    The table is the one :func:`trustops.count_groups` builds, so fairness
+    metrics follow from the profile alone:
+    ``trustops.core.fairness.build_report(profile.outcomes)``.
+    """
+
+    sensitive: tuple[str, ...]
+    y_true: str
+    y_pred: str
+    pos_label: Any = 1
+
+    @staticmethod
+    def of(spec: OutcomeSpec | Mapping[str, Any] | None) -> OutcomeSpec | None:
+        if spec is None or isinstance(spec, OutcomeSpec):
+            return spec
+        try:
+            sensitive = spec["sensitive"]
+            return OutcomeSpec(
+                tuple([sensitive] if isinstance(sensitive, str) else sensitive),
+                spec["y_true"],
+                spec["y_pred"],
+                spec.get("pos_label", 1),
+            )
+        except KeyError as exc:
+            raise UsageError(
+                f"outcomes needs the key {exc.args[0]!r}",
+                hint="outcomes={'sensitive': [...], 'y_true': ..., 'y_pred': ...}",
+            ) from None
+
+
+def _kernel(
+    plan: ProfilePlan,
+    schema: pa.Schema,
+    outcomes: OutcomeSpec | None,
+    batches: Iterable[pa.RecordBatch],
+    progress: Progress | None = None,
+) -> DatasetProfile:
+    """The one profiling kernel: fold batches into a profile (runs in Spark executors too)."""
+    result = DatasetProfile.zero(plan, schema)
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        result = result.update(batch)
+        if outcomes is not None:
+            result = result.with_outcomes(_count_outcomes(batch, outcomes))
+        if progress is not None:
+            progress(batch.num_rows)
+    return result
+
+
+def _count_outcomes(batch: pa.RecordBatch, spec: OutcomeSpec) -> Any:
+    from trustops.assess import count_groups
+
+    return count_groups(
+        batch,
+        sensitive=list(spec.sensitive),
+        task="binary",
+        y_true=spec.y_true,
+        y_pred=spec.y_pred,
+        pos_label=spec.pos_label,
+    )
+
+
+def _histogram_pass(
+    first: DatasetProfile,
+    plan: ProfilePlan,
+    batches: Iterable[pa.RecordBatch],
+    progress: Progress | None = None,
+) -> DatasetProfile:
+    """``first`` with exact histograms on ``plan``'s edges (the second read of a reference)."""
+    shape = replace(first, plan=plan)
+    counts = {name: Histogram.empty(edges) for name, edges in plan.edges.items()}
+    for batch in batches:
+        for name, hist in shape.histograms_of(batch).items():
+            counts[name] = counts[name].merge(hist)
+        if progress is not None:
+            progress(batch.num_rows)
+    columns = dict(first.columns)
+    for name, hist in counts.items():
+        col = columns[name]
+        assert isinstance(col, NumericProfile)
+        columns[name] = replace(col, histogram=hist)
+    return replace(first, columns=columns, plan=plan)
+
+
+def _plan(
+    reference: DatasetProfile | None,
+    columns: Sequence[str] | None,
+    bins: int,
+    sketch_k: int,
+    max_categories: int,
+) -> ProfilePlan:
+    if reference is None:
+        return ProfilePlan(
+            columns=tuple(columns) if columns is not None else None,
+            bins=bins,
+            sketch_k=sketch_k,
+            max_categories=max_categories,
+        )
+    plan = reference.plan
+    if columns is not None:
+        unknown = [c for c in columns if c not in reference.kinds]
+        if unknown:
+            raise InputError(
+                f"column {unknown[0]!r} is not in the reference profile",
+                hint=f"the reference has: {', '.join(reference.kinds)}",
+            )
+        plan = replace(plan, columns=tuple(columns))
+    return plan
+
+
+def _is_spark(data: Any) -> bool:
+    return type(data).__module__.split(".")[0] == "pyspark"
+
+
+def profile(
+    data: Any,
+    *,
+    reference: DatasetProfile | Any | None = None,
+    columns: Sequence[str] | None = None,
+    outcomes: OutcomeSpec | Mapping[str, Any] | None = None,
+    bins: int = DEFAULT_BINS,
+    sketch_k: int = DEFAULT_SKETCH_K,
+    max_categories: int = DEFAULT_MAX_CATEGORIES,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> DatasetProfile:
+    """Profile ``data`` (any supported source; see the module docstring).
+
+    Args:
+        data: a dataframe, Arrow table, DuckDB relation, Spark DataFrame, or a
+            CSV/Parquet path (file, directory or glob); a profile is returned as is.
+        reference: a reference profile (or data to profile as one) whose bin
+            edges and column kinds this profile follows.
+        columns: profile only these columns.
+        outcomes: ``{"sensitive": [...], "y_true": ..., "y_pred": ...}`` to add
+            the fairness core's outcome counts per group.
+        bins: histogram bins at the reference's quantiles (reference profiles only).
+        sketch_k: KLL sketch size (rank error ≈ 1.33% at 200).
+        max_categories: exact category counts up to this many distinct values.
+        batch_size: rows per Arrow batch read from the source.
+        progress: called with the rows read after each batch (both passes).
+
+    Raises:
+        MissingColumnError: a column asked for is not in the data.
+        TypeChangedError: a column's kind differs from the reference's.
+        InputError: the source cannot be read.
+    """
+    if isinstance(data, DatasetProfile):
+        return data
+    if reference is not None and not isinstance(reference, DatasetProfile):
+        reference = profile(reference, columns=columns, bins=bins, sketch_k=sketch_k)
+    plan = _plan(reference, columns, bins, sketch_k, max_categories)
+    spec = OutcomeSpec.of(outcomes)
+    if _is_spark(data):
+        from trustops.engines.spark import run_kernel
+
+        def partial(schema: pa.Schema, batches: Iterator[pa.RecordBatch], p: ProfilePlan) -> bytes:
+            return to_bytes(_kernel(p, schema, spec, batches))
+
+        def merged(parts: list[bytes], schema: pa.Schema, p: ProfilePlan) -> DatasetProfile:
+            total = DatasetProfile.zero(p, schema)
+            for part in parts:
+                total = total.merge(from_bytes(part))
+            return total
+
+        first, _ = run_kernel(data, plan, partial, merged)
+        if reference is not None:
+            return first
+        fitted = first.fitted_plan()
+        second, _ = run_kernel(data, fitted, partial, merged)
+        return _with_histograms(first, second, fitted)
+    source = open_source(data, batch_size=batch_size)
+    if plan.columns is not None:
+        source = source.select(list(plan.columns))
+    first = _kernel(plan, source.schema, spec, source.batches(), progress)
+    if reference is not None:
+        return first
+    fitted = first.fitted_plan()
+    if not fitted.edges:
+        return replace(first, plan=fitted)
+    numeric = source.select(list(fitted.edges))
+    return _histogram_pass(first, fitted, numeric.batches(), progress)
+
+
+def _with_histograms(
+    first: DatasetProfile, second: DatasetProfile, plan: ProfilePlan
+) -> DatasetProfile:
+    columns = dict(first.columns)
+    for name in plan.edges:
+        col, again = columns[name], second.columns[name]
+        assert isinstance(col, NumericProfile) and isinstance(again, NumericProfile)
+        columns[name] = replace(col, histogram=again.histogram)
+    return replace(first, columns=columns, plan=plan)
+
+
+def source_rows(data: Any) -> int | None:
+    """Rows in ``data`` if known without reading it (for a progress bar's total)."""
+    if isinstance(data, DatasetProfile) or _is_spark(data):
+        return None
+    try:
+        return open_source(data).num_rows
+    except InputError:
+        return None
+
+
+def save_profile(p: DatasetProfile, path: str | Path) -> None:
+    """Write ``p`` to ``path``: JSON for ``.json``, the compact binary form otherwise.
+
+    The file is written to a temporary name and renamed, so a failure never
+    leaves a half-written profile behind.
+    """
+    from trustops.core.profiles import to_json
+
+    path = Path(path)
+    data = to_json(p).encode("utf-8") if path.suffix.lower() == ".json" else to_bytes(p)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def load_profile(path: str | Path) -> DatasetProfile:
+    """Read a profile written by :func:`save_profile` (either form)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"profile file {str(path)!r} not found") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    try:
+        return from_bytes(data)
+    except InputError as exc:
+        raise type(exc)(f"{path.name}: {exc.message}", hint=exc.hint) from None
+
+
+def is_profile_file(path: str | Path) -> bool:
+    """Whether ``path`` is a profile file (by its first bytes), not data."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+    except OSError:
+        return False
+    return head.startswith(b"TPROF") or b'"trustops-profile"' in head
