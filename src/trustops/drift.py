@@ -1,0 +1,263 @@
+"""Detect drift between a reference and current data: ``trustops.detect_drift``.
+
+Three modes:
+
+- **profile** (default): both sides become profiles (or are profiles
+  already); the current data is binned on the reference's edges; every
+  statistic is computed from the profiles
+  (:mod:`trustops.core.drift.profiles`). Works at any scale, on Spark, and
+  with a stored reference profile.
+- **exact** (``exact=True``): both raw samples are read into memory and the
+  statistics are computed on every value (SciPy's ``ks_2samp`` and
+  ``wasserstein_distance``; PSI on the reference's exact deciles).
+- **compatibility** (``compat="evidently"`` or ``"nannyml"``): raw samples,
+  each peer's own test choice, binning and thresholds
+  (:mod:`trustops.core.drift.compat`), so a team migrating from either gets
+  the verdicts it is used to.
+
+Example:
+    >>> import numpy as np, pyarrow as pa
+    >>> rng = np.random.default_rng(0)
+    >>> ref = pa.table({"x": rng.normal(0, 1, 5000), "c": rng.choice(["a", "b"], 5000)})
+    >>> cur = pa.table({"x": rng.normal(1, 1, 5000), "c": rng.choice(["a", "b"], 5000)})
+    >>> report = detect_drift(ref, cur)
+    >>> [(c.column, c.method, c.drift_detected) for c in report.columns]
+    [('x', 'psi', True), ('c', 'psi', False)]
+    >>> report.share_drifted
+    0.5
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from trustops.core.drift.compat import (
+    EVIDENTLY_METHODS,
+    NANNYML_METHODS,
+    Kind,
+    evidently_drift,
+    nannyml_drift,
+)
+from trustops.core.drift.profiles import compare_profiles, compare_samples
+from trustops.core.drift.report import METHODS, ColumnDrift, DriftReport
+from trustops.core.profiles import DatasetProfile, column_kind
+from trustops.engines.sources import open_source
+from trustops.errors import InputError, MissingColumnError, UsageError
+from trustops.profiling import Progress, profile
+
+__all__ = ["COMPAT_MODES", "detect_drift"]
+
+COMPAT_MODES = ("evidently", "nannyml")
+
+# Our method names in each peer's vocabulary (None: the peer has no such test).
+_EVIDENTLY_NAMES = {
+    "psi": "psi",
+    "ks": "ks",
+    "chi2": "chisquare",
+    "z": "z",
+    "jensenshannon": "jensenshannon",
+    "wasserstein": "wasserstein",
+    "hellinger": "hellinger",
+    "kl": "kl_div",
+}
+_NANNYML_NAMES = {
+    "ks": "kolmogorov_smirnov",
+    "chi2": "chi2",
+    "jensenshannon": "jensen_shannon",
+    "wasserstein": "wasserstein",
+    "hellinger": "hellinger",
+}
+
+
+def detect_drift(
+    reference: Any,
+    current: Any,
+    *,
+    method: str = "auto",
+    exact: bool = False,
+    compat: str | None = None,
+    columns: Sequence[str] | None = None,
+    threshold: float | Mapping[str, float] | None = None,
+    prediction: str | None = None,
+    target: str | None = None,
+    drift_share: float = 0.5,
+    progress: Progress | None = None,
+) -> DriftReport:
+    """Compare ``current`` with ``reference``, column by column.
+
+    Args:
+        reference: a reference profile, or data of any supported source.
+        current: data of any supported source, or a profile made with
+            ``reference=`` (profile mode only).
+        method: ``auto`` or one of ``psi``, ``ks``, ``chi2``, ``z``,
+            ``jensenshannon``, ``wasserstein``, ``hellinger``, ``kl``.
+        exact: compute on raw values instead of profiles (both sides in memory).
+        compat: ``"evidently"`` or ``"nannyml"``: reproduce that tool (implies exact).
+        columns: compare only these columns (default: all but datetime columns).
+        threshold: one threshold for every column, or a mapping column → threshold.
+        prediction, target: the model's prediction and label columns, reported
+            as prediction drift and target drift.
+        drift_share: dataset drift when at least this share of features drift.
+        progress: called with rows read (profile mode), for a progress bar.
+
+    Raises:
+        MissingColumnError: a named column is absent on either side.
+        InputError: a column's type differs between reference and current.
+        UsageError: an unknown method or mode, or a profile where raw data is needed.
+    """
+    if method not in METHODS:
+        raise UsageError(
+            f"unknown drift method {method!r}", hint=f"use one of: {', '.join(METHODS)}"
+        )
+    if compat is not None and compat not in COMPAT_MODES:
+        raise UsageError(f"unknown compatibility mode {compat!r}", hint="use evidently or nannyml")
+    if not exact and compat is None:
+        ref = profile(reference, columns=columns, progress=progress)
+        cur = current
+        if not isinstance(cur, DatasetProfile):
+            cur = profile(current, reference=ref, columns=columns, progress=progress)
+        return compare_profiles(
+            ref,
+            cur,
+            method=method,
+            threshold=threshold,
+            columns=columns,
+            prediction=prediction,
+            target=target,
+            drift_share=drift_share,
+        )
+    for side, data in (("reference", reference), ("current", current)):
+        if isinstance(data, DatasetProfile):
+            raise UsageError(
+                f"the {side} is a profile; exact and compatibility modes need raw data",
+                hint="pass the data itself, or drop exact=/compat= to compare profiles",
+            )
+    ref_table = _read(reference, columns)
+    cur_table = _read(current, columns)
+    names = _names(ref_table, cur_table, columns)
+    roles = {n: "feature" for n in names}
+    for role, col in (("prediction", prediction), ("target", target)):
+        if col is not None:
+            if col not in ref_table.column_names:
+                raise MissingColumnError(col, available=ref_table.column_names, role=role)
+            if col not in roles:
+                names.append(col)
+            roles[col] = role
+    results = []
+    for name in names:
+        kind = _kind(name, ref_table, cur_table)
+        results.append(
+            _exact_column(name, kind, ref_table, cur_table, method, compat, threshold, roles[name])
+        )
+    return DriftReport(
+        tuple(results),
+        mode=compat or "exact",
+        method=method,
+        drift_share=drift_share,
+        reference_rows=ref_table.num_rows,
+        current_rows=cur_table.num_rows,
+    )
+
+
+def _read(data: Any, columns: Sequence[str] | None) -> pa.Table:
+    source = open_source(data)
+    if columns is not None:
+        source = source.select(list(columns))
+    return pa.Table.from_batches(list(source.batches()), schema=source.schema)
+
+
+def _names(ref: pa.Table, cur: pa.Table, columns: Sequence[str] | None) -> list[str]:
+    if columns is not None:
+        return list(columns)
+    for name in ref.column_names:
+        if name not in cur.column_names:
+            raise MissingColumnError(name, available=cur.column_names, role="current")
+    return [n for n in ref.column_names if column_kind(ref.schema.field(n).type) != "datetime"]
+
+
+def _kind(name: str, ref: pa.Table, cur: pa.Table) -> str:
+    if name not in cur.column_names:
+        raise MissingColumnError(name, available=cur.column_names, role="current")
+    rt, ct = ref.schema.field(name).type, cur.schema.field(name).type
+    rk, ck = column_kind(rt), column_kind(ct)
+    if rk != ck and "null" not in (rk, ck):
+        raise InputError(
+            f"column {name!r} changed type: {rk} ({rt}) in the reference, "
+            f"{ck} ({ct}) in the current data"
+        )
+    return rk if rk != "null" else ck
+
+
+def _values(table: pa.Table, name: str, kind: str) -> np.ndarray:
+    col = table.column(name).combine_chunks()
+    if pa.types.is_dictionary(col.type):
+        col = col.dictionary_decode()
+    col = col.drop_null()
+    if kind in ("numeric", "datetime"):
+        if kind == "datetime":
+            col = col.cast(pa.int64())
+        x = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
+        return x
+    return np.asarray(col.to_pylist(), dtype=object)
+
+
+def _exact_column(
+    name: str,
+    kind: str,
+    ref_table: pa.Table,
+    cur_table: pa.Table,
+    method: str,
+    compat: str | None,
+    threshold: float | Mapping[str, float] | None,
+    role: str,
+) -> ColumnDrift:
+    if kind in ("null", "other"):
+        return ColumnDrift(
+            name, kind, method, None, None, None, None, role=role, note="not compared"
+        )
+    ref, cur = _values(ref_table, name, kind), _values(cur_table, name, kind)
+    numeric = kind in ("numeric", "datetime")
+    if compat is None:
+        if numeric:
+            ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
+        return compare_samples(name, kind, ref, cur, method=method, threshold=threshold, role=role)
+    peer_kind: Kind = "numeric" if numeric else "categorical"
+    limit = threshold.get(name) if isinstance(threshold, Mapping) else threshold
+    if compat == "evidently":
+        peer_method = "auto" if method == "auto" else _EVIDENTLY_NAMES[method]
+        if peer_method != "auto" and peer_kind not in EVIDENTLY_METHODS[peer_method][0]:
+            raise UsageError(
+                f"Evidently's {peer_method!r} does not take the {kind} column {name!r}"
+            )
+        res = evidently_drift(ref, cur, kind=peer_kind, method=peer_method, threshold=limit)
+    else:
+        if numeric:
+            ref, cur = ref[~np.isnan(ref)], cur[~np.isnan(cur)]
+        peer = _NANNYML_NAMES.get(method) if method != "auto" else "jensen_shannon"
+        if peer is None:
+            raise UsageError(
+                f"NannyML has no {method!r} method",
+                hint="use ks, chi2, jensenshannon, wasserstein or hellinger",
+            )
+        if peer_kind not in NANNYML_METHODS[peer]:
+            raise UsageError(f"NannyML's {peer!r} does not take the {kind} column {name!r}")
+        res = nannyml_drift(ref, cur, kind=peer_kind, method=peer, threshold=limit)
+    return ColumnDrift(
+        column=name,
+        kind=kind,
+        method=res.method,
+        statistic=res.statistic,
+        p_value=res.p_value,
+        threshold=res.threshold,
+        drift_detected=res.drift_detected,
+        role=role,
+        reference_count=len(ref),
+        current_count=len(cur),
+        note=None
+        if res.drift_detected is not None
+        else "NannyML's threshold depends on chunking; pass threshold=",
+    )
