@@ -19,12 +19,23 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "Baseline",
+    "DatasetProfile",
+    "DriftReport",
     "FairnessReport",
     "GroupCounts",
+    "WindowSeries",
     "__version__",
     "assess_fairness",
     "count_groups",
+    "cusum",
+    "detect_drift",
     "errors",
+    "load_profile",
+    "p_chart",
+    "profile",
+    "save_profile",
+    "xbar_chart",
 ]
 
 _LAZY = {
@@ -33,12 +44,28 @@ _LAZY = {
     "FairnessReport": "trustops.core.fairness",
     "GroupCounts": "trustops.core.fairness",
     "errors": "trustops.errors",
+    "profile": "trustops.profiling",
+    "load_profile": "trustops.profiling",
+    "save_profile": "trustops.profiling",
+    "DatasetProfile": "trustops.core.profiles",
+    "detect_drift": "trustops.drift",
+    "DriftReport": "trustops.core.drift.report",
+    "Baseline": "trustops.core.anomalies",
+    "WindowSeries": "trustops.core.anomalies",
+    "cusum": "trustops.core.anomalies",
+    "p_chart": "trustops.core.anomalies",
+    "xbar_chart": "trustops.core.anomalies",
 }
 
 if TYPE_CHECKING:
     from trustops import errors
     from trustops.assess import assess_fairness, count_groups
+    from trustops.core.anomalies import Baseline, WindowSeries, cusum, p_chart, xbar_chart
+    from trustops.core.drift.report import DriftReport
     from trustops.core.fairness import FairnessReport, GroupCounts
+    from trustops.core.profiles import DatasetProfile
+    from trustops.drift import detect_drift
+    from trustops.profiling import load_profile, profile, save_profile
 
 
 def __getattr__(name: str) -> Any:

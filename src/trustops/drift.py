@@ -151,7 +151,17 @@ def detect_drift(
     for name in names:
         kind = _kind(name, ref_table, cur_table)
         results.append(
-            _exact_column(name, kind, ref_table, cur_table, method, compat, threshold, roles[name])
+            _exact_column(
+                name,
+                kind,
+                ref_table,
+                cur_table,
+                method,
+                compat,
+                threshold,
+                roles[name],
+                columns is not None,
+            )
         )
     return DriftReport(
         tuple(results),
@@ -214,6 +224,7 @@ def _exact_column(
     compat: str | None,
     threshold: float | Mapping[str, float] | None,
     role: str,
+    explicit: bool,
 ) -> ColumnDrift:
     if kind in ("null", "other"):
         return ColumnDrift(
@@ -224,7 +235,9 @@ def _exact_column(
     if compat is None:
         if numeric:
             ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
-        return compare_samples(name, kind, ref, cur, method=method, threshold=threshold, role=role)
+        return compare_samples(
+            name, kind, ref, cur, method=method, threshold=threshold, role=role, explicit=explicit
+        )
     peer_kind: Kind = "numeric" if numeric else "categorical"
     limit = threshold.get(name) if isinstance(threshold, Mapping) else threshold
     if compat == "evidently":

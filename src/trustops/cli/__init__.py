@@ -85,7 +85,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from trustops.cli import dataset, demo, fairness  # noqa: F401  (commands register on import)
+    from trustops.cli import dataset, demo, fairness, profiles  # noqa: F401  (register on import)
 
 
 @app.command()

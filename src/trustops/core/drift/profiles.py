@@ -36,6 +36,7 @@ the reference's exact deciles.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -57,6 +58,7 @@ __all__ = [
     "SMALL_SAMPLE",
     "auto_method",
     "chi_square_homogeneity",
+    "choose_method",
     "compare_profiles",
     "compare_samples",
     "threshold_for",
@@ -327,6 +329,7 @@ def _column(
     method: str,
     threshold: float | Mapping[str, float] | None,
     role: str,
+    explicit: bool,
 ) -> ColumnDrift:
     rk, ck = reference.kinds[name], current.kinds[name]
     ref, cur = reference.columns[name], current.columns[name]
@@ -346,13 +349,7 @@ def _column(
     if ref.count == 0 or cur.count == 0:
         side = "reference" if ref.count == 0 else "current data"
         return _not_compared(name, kind, method, f"every value is missing in the {side}", role)
-    chosen = auto_method(kind, ref.count, _distinct(ref, cur)) if method == "auto" else method
-    numeric = kind in ("numeric", "datetime")
-    if (numeric and chosen in CATEGORICAL_ONLY) or (not numeric and chosen in NUMERIC_ONLY):
-        raise UsageError(
-            f"method {chosen!r} does not apply to the {kind} column {name!r}",
-            hint="use method='auto'",
-        )
+    chosen, fallback = choose_method(method, kind, ref.count, _distinct(ref, cur), name, explicit)
     limit = threshold_for(chosen, name, threshold)
     if isinstance(ref, NumericProfile) and isinstance(cur, NumericProfile):
         result = _numeric(name, kind, ref, cur, chosen, limit)
@@ -360,13 +357,37 @@ def _column(
         result = _categorical(name, kind, ref, cur, chosen, limit)
     else:
         raise AssertionError((name, type(ref), type(cur)))
-    return _with_role(result, role)
-
-
-def _with_role(result: ColumnDrift, role: str) -> ColumnDrift:
-    from dataclasses import replace
-
+    if fallback:
+        result = replace(result, note=fallback)
     return replace(result, role=role)
+
+
+def choose_method(
+    method: str,
+    kind: str,
+    n_reference: int,
+    n_distinct: int | None,
+    column: str,
+    explicit: bool,
+) -> tuple[str, str | None]:
+    """The method for one column, and a note when a requested one did not apply.
+
+    A method that does not fit the column's kind (``ks`` or ``wasserstein``
+    on categories, ``z`` on numbers) is an error for a column the caller
+    named; over a whole table it falls back to the ``auto`` choice, with a note.
+    """
+    if method == "auto":
+        return auto_method(kind, n_reference, n_distinct), None
+    numeric = kind in ("numeric", "datetime")
+    if (numeric and method in CATEGORICAL_ONLY) or (not numeric and method in NUMERIC_ONLY):
+        if explicit:
+            raise UsageError(
+                f"method {method!r} does not apply to the {kind} column {column!r}",
+                hint="use method='auto', or leave the column out",
+            )
+        chosen = auto_method(kind, n_reference, n_distinct)
+        return chosen, f"{method} does not apply to {kind} columns; used {chosen}"
+    return method, None
 
 
 def _roles(names: Sequence[str], prediction: str | None, target: str | None) -> dict[str, str]:
@@ -429,7 +450,10 @@ def compare_profiles(
         if role_col is not None and role_col not in names and role_col in reference.kinds:
             names.append(role_col)
     roles = _roles(names, prediction, target)
-    results = tuple(_column(n, reference, current, method, threshold, roles[n]) for n in names)
+    results = tuple(
+        _column(n, reference, current, method, threshold, roles[n], columns is not None)
+        for n in names
+    )
     return DriftReport(
         results,
         mode="profile",
@@ -449,6 +473,7 @@ def compare_samples(
     method: str = "auto",
     threshold: float | Mapping[str, float] | None = None,
     role: str = "feature",
+    explicit: bool = True,
 ) -> ColumnDrift:
     """Exact-mode drift of one column from raw values (missing values already removed).
 
@@ -469,9 +494,7 @@ def compare_samples(
         side = "reference" if len(ref) == 0 else "current data"
         return _not_compared(name, kind, method, f"every value is missing in the {side}", role)
     distinct = None if numeric else len(set(ref.tolist()) | set(cur.tolist()))
-    chosen = auto_method(kind, len(ref), distinct) if method == "auto" else method
-    if (numeric and chosen in CATEGORICAL_ONLY) or (not numeric and chosen in NUMERIC_ONLY):
-        raise UsageError(f"method {chosen!r} does not apply to the {kind} column {name!r}")
+    chosen, fallback = choose_method(method, kind, len(ref), distinct, name, explicit)
     limit = threshold_for(chosen, name, threshold)
     base: dict[str, Any] = {
         "column": name,
@@ -481,6 +504,7 @@ def compare_samples(
         "role": role,
         "reference_count": len(ref),
         "current_count": len(cur),
+        "note": fallback,
     }
     if numeric:
         r = np.asarray(ref, dtype=np.float64)
