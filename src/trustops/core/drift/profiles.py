@@ -116,7 +116,8 @@ def coarse_groups(ref_bins: np.ndarray, target: int = COARSE_BINS) -> np.ndarray
     """Group ids joining adjacent fine bins into about ``target`` bins of equal reference mass.
 
     A fine bin goes to group ``⌊target · (mass before its middle) / total⌋``;
-    empty reference bins join their neighbour on the left.
+    empty reference bins join their neighbour on the left (leading ones, the right),
+    so no coarse bin is empty in the reference.
 
     Example:
         >>> coarse_groups(np.array([1, 1, 1, 1, 1, 1]), 3).tolist()
@@ -127,6 +128,9 @@ def coarse_groups(ref_bins: np.ndarray, target: int = COARSE_BINS) -> np.ndarray
         return np.zeros(len(ref_bins), dtype=np.int64)
     middle = np.cumsum(ref_bins) - ref_bins / 2.0
     groups = np.minimum((middle * target / total).astype(np.int64), target - 1)
+    groups[ref_bins == 0] = -1
+    groups = np.maximum.accumulate(groups)  # empty bins join the bin on their left,
+    groups[groups < 0] = groups[groups >= 0][0]  # before the first: the first non-empty one
     _, dense = np.unique(groups, return_inverse=True)
     return dense.astype(np.int64)
 
