@@ -351,7 +351,9 @@ def ks_pvalue(d: float, n_ref: int, n_cur: int) -> float:
 
     ``p = kstwo.sf(D, round(m·n / (m + n)))``: SciPy's
     ``ks_2samp(method="asymp")`` for a two-sided test, the same rounding and
-    order of operations, so it equals that call bit for bit given the same D.
+    order of operations, so it equals that call bit for bit given its D (the
+    exact path rounds D to a multiple of 1/lcm(m, n), which can move the last
+    bits).
     SciPy's default ``method="auto"`` instead uses the exact null distribution
     when both samples have ≤ 10,000 values; use :func:`ks_exact` for that.
     One deviation: with one value on each side ``round(0.5)`` is 0 and SciPy
