@@ -13,12 +13,12 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-import trustops.validate as validate_module
+import trustops.validation as validate_module
 from trustops.core.quality.checks import ChecksError, parse_checks
 from trustops.datasets import make_credit
 from trustops.errors import InputError
 from trustops.profiling import profile, save_profile
-from trustops.validate import load_checks, validate
+from trustops.validation import load_checks, validate
 
 NOW = dt.datetime(2025, 3, 1, 12, tzinfo=dt.UTC)
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,6 +24,8 @@ __all__ = [
     "DriftReport",
     "FairnessReport",
     "GroupCounts",
+    "PiiReport",
+    "ValidationReport",
     "WindowSeries",
     "__version__",
     "assess_fairness",
@@ -35,6 +37,8 @@ __all__ = [
     "p_chart",
     "profile",
     "save_profile",
+    "scan_pii",
+    "validate",
     "xbar_chart",
 ]
 
@@ -55,6 +59,10 @@ _LAZY = {
     "cusum": "trustops.core.anomalies",
     "p_chart": "trustops.core.anomalies",
     "xbar_chart": "trustops.core.anomalies",
+    "scan_pii": "trustops.scan",
+    "PiiReport": "trustops.core.quality.pii",
+    "validate": "trustops.validation",
+    "ValidationReport": "trustops.core.quality.checks",
 }
 
 if TYPE_CHECKING:
@@ -64,8 +72,12 @@ if TYPE_CHECKING:
     from trustops.core.drift.report import DriftReport
     from trustops.core.fairness import FairnessReport, GroupCounts
     from trustops.core.profiles import DatasetProfile
+    from trustops.core.quality.checks import ValidationReport
+    from trustops.core.quality.pii import PiiReport
     from trustops.drift import detect_drift
     from trustops.profiling import load_profile, profile, save_profile
+    from trustops.scan import scan_pii
+    from trustops.validation import validate
 
 
 def __getattr__(name: str) -> Any:

@@ -86,6 +86,11 @@ app = typer.Typer(
 
 def _register() -> None:
     from trustops.cli import dataset, demo, fairness, profiles  # noqa: F401  (register on import)
+    from trustops.cli.pii import scan_pii_command
+    from trustops.cli.validate import validate_command
+
+    app.command("validate")(validate_command)
+    app.command("scan-pii")(scan_pii_command)
 
 
 @app.command()

@@ -80,7 +80,7 @@ def validate_command(
     """
     from trustops.engines.files import write_text
     from trustops.reports.quality import rich_table, summary, to_json, to_markdown
-    from trustops.validate import load_checks, validate
+    from trustops.validation import load_checks, validate
 
     clock = _parse_now(now)
     suite = load_checks(checks)  # a bad checks file stops before any data is read

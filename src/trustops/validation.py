@@ -1,4 +1,4 @@
-"""Validate data against declared checks: ``trustops.validate``.
+"""Validate data against declared checks: ``trustops.validate(...)``.
 
 The checks come from a YAML file (read with ``yaml.safe_load``), a mapping of
 the same shape, or a parsed :class:`~trustops.core.quality.checks.CheckSuite`.
