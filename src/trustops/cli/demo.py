@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,7 +26,7 @@ def demo(
         int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples.")
     ] = 1000,
 ) -> None:
-    """Generate biased credit data, train a model, assess it, write JSON and HTML reports."""
+    """Biased credit data, a model and its fairness; then production data: drift and a PII leak."""
     try:
         import pandas as pd
         from sklearn.linear_model import LogisticRegression
@@ -39,8 +40,19 @@ def demo(
 
     from trustops.assess import assess_fairness
     from trustops.datasets import CREDIT_FEATURES, make_credit
+    from trustops.drift import detect_drift
     from trustops.engines.files import write_table
+    from trustops.profiling import profile, save_profile
+    from trustops.reports.drift import rich_table as drift_table
+    from trustops.reports.drift import to_html as drift_html
+    from trustops.reports.drift import to_json as drift_json
     from trustops.reports.fairness import fmt_p, rich_tables, to_html, to_json, to_markdown
+    from trustops.reports.pii import rich_table as pii_table
+    from trustops.reports.pii import to_json as pii_json
+    from trustops.reports.quality import rich_table as quality_table
+    from trustops.reports.quality import to_json as quality_json
+    from trustops.scan import scan_pii
+    from trustops.validation import validate
 
     console = Console()
     output.mkdir(parents=True, exist_ok=True)
@@ -77,6 +89,15 @@ def demo(
             bootstrap=bootstrap,
             seed=seed,
         )
+        progress.update(step, description="Profiling the training data as the reference…")
+        reference = profile(train[features])
+        save_profile(reference, output / "reference.tprof")
+        progress.update(step, description="Scoring a production batch (drift, PII, quality)…")
+        production = _production_batch(rows // 2, seed + 1)
+        drift = detect_drift(reference, production[features], progress=None)
+        current = profile(production[features], reference=reference)
+        pii = scan_pii(production, reference_date=date(2026, 11, 27))
+        quality = validate(production, DEMO_CHECKS, now=datetime(2026, 11, 27, tzinfo=UTC))
         progress.update(step, description="Writing reports…")
         import pyarrow as pa
 
@@ -86,6 +107,10 @@ def demo(
         (output / "fairness.html").write_text(
             to_html(report, title="trustops demo: credit approvals"), encoding="utf-8"
         )
+        (output / "drift.json").write_text(drift_json(drift), encoding="utf-8")
+        (output / "drift.html").write_text(drift_html(drift, reference, current), encoding="utf-8")
+        (output / "pii.json").write_text(pii_json(pii), encoding="utf-8")
+        (output / "quality.json").write_text(quality_json(quality), encoding="utf-8")
 
     console.rule("[bold]trustops demo: a credit model trained on biased past decisions")
     for table in rich_tables(report):
@@ -106,7 +131,69 @@ def demo(
     di = report.aggregates.get("disparate_impact")
     if di is not None:
         console.print(f"disparate impact (AIF360, unprivileged / race=A): {di:.3f}")
+
+    console.rule("[bold]In production: a new batch of applicants")
+    console.print(drift_table(drift))
+    for c in drift.columns:
+        if c.drift_detected:
+            console.print(
+                f"[bold red]drift:[/] {escape(c.column)}: {c.method} = {c.statistic:.3f} "
+                f"≥ {c.threshold} (reference vs production histograms in drift.html)"
+            )
+    console.print(pii_table(pii))
+    for col in pii.columns:
+        for finding in col.detectors:
+            if finding.matches:
+                console.print(
+                    f"[bold red]PII leak:[/] column {escape(col.column)!r} holds "
+                    f"{finding.detector} values in {finding.match_rate:.1%} of rows "
+                    f"(e.g. {escape(', '.join(finding.examples[:2]))})"
+                )
+    console.print(quality_table(quality))
     console.print(
         f"\nReports written to [bold]{output}/[/]: fairness.json, fairness.md, "
-        "fairness.html, predictions.csv"
+        "fairness.html, predictions.csv, reference.tprof, drift.json, drift.html, "
+        "pii.json, quality.json"
     )
+
+
+# Data-quality checks the production batch must pass (docs/quality.md).
+DEMO_CHECKS = {
+    "required_columns": ["applicant_id", "income", "debt_ratio", "age"],
+    "row_count": {"min": 1000},
+    "columns": {
+        "income": {"type": "numeric", "max_null_rate": 0.01, "min": 0},
+        "debt_ratio": {"type": "numeric", "min": 0, "max": 1},
+        "age": {"type": "numeric", "min": 18, "max": 100},
+        "race": {"allowed": ["A", "B", "C", "D", "E"]},
+    },
+}
+
+
+def _production_batch(rows: int, seed: int) -> Any:
+    """New applicants after an economic shock: lower incomes, more debt; and a PII leak.
+
+    Incomes fall by a quarter and debt ratios rise (so those columns drift, and
+    some debt ratios exceed 1, failing a quality check); a free-text ``notes``
+    column written by a call-centre tool leaks applicants' e-mail addresses and
+    phone numbers.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from trustops.datasets import make_credit
+
+    data = pd.DataFrame(make_credit(rows, seed=seed))
+    rng = np.random.default_rng(seed)
+    data["income"] = (data["income"] * 0.75).round(1)
+    data["debt_ratio"] = (data["debt_ratio"] * 1.35 + 0.05).round(3)
+    notes = np.full(rows, "", dtype=object)
+    leak = rng.random(rows) < 0.08
+    ids = data["applicant_id"].to_numpy()
+    for i in np.flatnonzero(leak):
+        if i % 2:
+            notes[i] = f"call back applicant{ids[i]}@example.com"
+        else:
+            notes[i] = f"call back +1 415 555 {ids[i] % 10_000:04d}"
+    data["notes"] = notes
+    return data
