@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -46,10 +47,10 @@ from trustops.core.drift.profiles import compare_profiles, compare_samples
 from trustops.core.drift.report import METHODS, ColumnDrift, DriftReport
 from trustops.core.profiles import DatasetProfile, column_kind
 from trustops.engines.sources import open_source
-from trustops.errors import InputError, MissingColumnError, UsageError
+from trustops.errors import InputError, MissingColumnError, UnsupportedError, UsageError
 from trustops.profiling import Progress, profile
 
-__all__ = ["COMPAT_MODES", "detect_drift"]
+__all__ = ["COMPAT_MODES", "DOMAIN_AUC_THRESHOLD", "detect_drift", "domain_classifier"]
 
 COMPAT_MODES = ("evidently", "nannyml")
 
@@ -86,6 +87,8 @@ def detect_drift(
     target: str | None = None,
     drift_share: float = 0.5,
     progress: Progress | None = None,
+    multivariate: bool = False,
+    seed: int = 0,
 ) -> DriftReport:
     """Compare ``current`` with ``reference``, column by column.
 
@@ -103,6 +106,10 @@ def detect_drift(
             as prediction drift and target drift.
         drift_share: dataset drift when at least this share of features drift.
         progress: called with rows read (profile mode), for a progress bar.
+        multivariate: also train a domain classifier to tell reference rows
+            from current rows (raw data needed; scikit-learn); its
+            cross-validated ROC AUC is in ``report.details["multivariate"]``.
+        seed: the domain classifier's sampling and fitting seed.
 
     Raises:
         MissingColumnError: a named column is absent on either side.
@@ -115,6 +122,26 @@ def detect_drift(
         )
     if compat is not None and compat not in COMPAT_MODES:
         raise UsageError(f"unknown compatibility mode {compat!r}", hint="use evidently or nannyml")
+    if multivariate:
+        report = detect_drift(
+            reference,
+            current,
+            method=method,
+            exact=exact,
+            compat=compat,
+            columns=columns,
+            threshold=threshold,
+            prediction=prediction,
+            target=target,
+            drift_share=drift_share,
+            progress=progress,
+        )
+        names = [c.column for c in report.features]
+        details = {
+            **report.details,
+            "multivariate": domain_classifier(reference, current, names, seed),
+        }
+        return replace(report, details=details)
     if not exact and compat is None:
         ref = profile(reference, columns=columns, progress=progress)
         cur = current
@@ -274,3 +301,120 @@ def _exact_column(
         if res.drift_detected is not None
         else "NannyML's threshold depends on chunking; pass threshold=",
     )
+
+
+#: Rows sampled from each side for the domain classifier.
+DOMAIN_SAMPLE = 50_000
+#: ROC AUC above which the classifier's separation counts as drift.
+DOMAIN_AUC_THRESHOLD = 0.55
+
+
+def domain_classifier(
+    reference: Any, current: Any, columns: Sequence[str], seed: int = 0
+) -> dict[str, Any]:
+    """Multivariate drift: can a classifier tell current rows from reference rows?
+
+    Up to :data:`DOMAIN_SAMPLE` rows of each side (uniformly sampled with
+    ``seed``) are labelled 0 (reference) and 1 (current); a gradient-boosted
+    tree model (scikit-learn's ``HistGradientBoostingClassifier``: missing
+    values and categories handled natively) is scored by 5-fold
+    cross-validated ROC AUC. An AUC of 0.5 means the two samples are
+    indistinguishable; drift is flagged above :data:`DOMAIN_AUC_THRESHOLD`.
+    This sees changes no single column shows (a correlation that broke), as
+    in the "domain classifier" checks of Evidently and NannyML. The features
+    the model relies on most (permutation importance on a held-out fold) say
+    where the difference lies.
+
+    Example:
+        >>> import numpy as np, pyarrow as pa
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=4000)
+        >>> ref = pa.table({"a": x, "b": x + rng.normal(0, 0.1, 4000)})
+        >>> cur = pa.table({"a": x, "b": -x + rng.normal(0, 0.1, 4000)})  # same marginals
+        >>> r = domain_classifier(ref, cur, ["a", "b"])
+        >>> r["drift_detected"], r["auc"] > 0.9
+        (True, True)
+    """
+    for side, data in (("reference", reference), ("current", current)):
+        if isinstance(data, DatasetProfile):
+            raise UsageError(
+                f"the {side} is a profile; the domain classifier needs raw rows",
+                hint="pass the data itself with multivariate=True",
+            )
+    try:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        from sklearn.inspection import permutation_importance
+        from sklearn.metrics import roc_auc_score
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    except ImportError:
+        raise UnsupportedError(
+            "multivariate drift needs scikit-learn", hint="pip install 'trustops[demo]'"
+        ) from None
+    if not columns:
+        raise UsageError("no columns to train the domain classifier on")
+    rng = np.random.default_rng(seed)
+    parts = []
+    for table in (_read(reference, columns), _read(current, columns)):
+        if table.num_rows > DOMAIN_SAMPLE:
+            keep = np.sort(rng.choice(table.num_rows, DOMAIN_SAMPLE, replace=False))
+            table = table.take(pa.array(keep))
+        parts.append(table)
+    features: list[np.ndarray] = []
+    categorical: list[bool] = []
+    used: list[str] = []
+    for name in columns:
+        kind = _kind(name, parts[0], parts[1])
+        if kind in ("numeric", "datetime"):
+            features.append(
+                np.concatenate([_as_float(t.column(name).combine_chunks(), kind) for t in parts])
+            )
+        elif kind in ("categorical", "boolean"):
+            values = [t.column(name).combine_chunks().to_pylist() for t in parts]
+            seen = dict.fromkeys(v for vs in values for v in vs if v is not None)
+            if len(seen) > 250:  # beyond the model's category limit: an identifier, skip it
+                continue
+            levels = {v: float(i) for i, v in enumerate(seen)}
+            features.append(
+                np.array([levels.get(v, np.nan) for vs in values for v in vs], dtype=np.float64)
+            )
+        else:
+            continue
+        categorical.append(kind in ("categorical", "boolean"))
+        used.append(name)
+    if not features:
+        raise UsageError("no numeric or categorical column to train the domain classifier on")
+    x = np.column_stack(features)
+    y = np.concatenate([np.zeros(parts[0].num_rows), np.ones(parts[1].num_rows)])
+    if min(parts[0].num_rows, parts[1].num_rows) < 10:
+        raise InputError("the domain classifier needs at least 10 rows on each side")
+    model = HistGradientBoostingClassifier(
+        max_iter=100, categorical_features=np.array(categorical), random_state=seed
+    )
+    folds = StratifiedKFold(5, shuffle=True, random_state=seed)
+    scores = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
+    auc = float(roc_auc_score(y, scores))
+    train, test = next(folds.split(x, y))
+    model.fit(x[train], y[train])
+    importance = permutation_importance(
+        model, x[test], y[test], scoring="roc_auc", n_repeats=3, random_state=seed
+    ).importances_mean
+    order = np.argsort(-importance)
+    return {
+        "method": "domain_classifier",
+        "auc": auc,
+        "threshold": DOMAIN_AUC_THRESHOLD,
+        "drift_detected": auc > DOMAIN_AUC_THRESHOLD,
+        "reference_rows": parts[0].num_rows,
+        "current_rows": parts[1].num_rows,
+        "top_features": [
+            {"column": used[i], "importance": float(importance[i])} for i in order[:5]
+        ],
+    }
+
+
+def _as_float(col: pa.Array, kind: str) -> np.ndarray:
+    if pa.types.is_dictionary(col.type):
+        col = col.dictionary_decode()
+    if kind == "datetime":
+        col = col.cast(pa.int64())
+    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)

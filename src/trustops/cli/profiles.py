@@ -184,6 +184,14 @@ def drift_command(
         Path | None,
         typer.Option("--output", "-o", help="Write the output to this file instead."),
     ] = None,
+    multivariate: Annotated[
+        bool,
+        typer.Option(
+            "--multivariate",
+            help="Also train a domain classifier (reference vs current rows); needs raw data.",
+        ),
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Domain classifier seed.")] = 0,
     fail_on: Annotated[
         FailOn,
         typer.Option(
@@ -244,6 +252,14 @@ def drift_command(
             target=target,
             drift_share=drift_share,
         )
+    if multivariate:
+        from dataclasses import replace
+
+        from trustops.drift import domain_classifier
+
+        with err.status("Training the domain classifier…"):
+            found = domain_classifier(reference, current, [c.column for c in report.features], seed)
+        report = replace(report, details={**report.details, "multivariate": found})
     if output_format is DriftFormat.table:
         console = Console(record=True, width=160, file=io.StringIO()) if output else Console()
         console.print(rich_table(report))
@@ -260,6 +276,8 @@ def drift_command(
     elif output_format is not DriftFormat.table:
         typer.echo(text, nl=False)
     drifted = [c.column for c in report.columns if c.drift_detected]
+    if report.details.get("multivariate", {}).get("drift_detected"):
+        drifted.append("(multivariate)")
     if (fail_on is FailOn.any and drifted) or (fail_on is FailOn.dataset and report.dataset_drift):
         err.print(f"[red]FAIL[/] drift in: {', '.join(drifted)}")
         raise typer.Exit(1)

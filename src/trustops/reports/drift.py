@@ -30,7 +30,14 @@ from trustops.core.drift.profiles import coarse_groups
 from trustops.core.drift.report import ColumnDrift, DriftReport
 from trustops.core.profiles import CategoricalProfile, DatasetProfile, NumericProfile
 
-__all__ = ["profile_table", "rich_table", "to_html", "to_json", "to_markdown"]
+__all__ = [
+    "multivariate_line",
+    "profile_table",
+    "rich_table",
+    "to_html",
+    "to_json",
+    "to_markdown",
+]
 
 
 def _fmt(x: Any, digits: int = 4) -> str:
@@ -60,6 +67,19 @@ def _value_column(c: ColumnDrift) -> tuple[str, str]:
     return _fmt(c.statistic), f"≥ {_fmt(c.threshold)}"
 
 
+def multivariate_line(report: DriftReport) -> str | None:
+    """One sentence on the domain classifier, if it ran."""
+    m = report.details.get("multivariate")
+    if not m:
+        return None
+    top = ", ".join(f["column"] for f in m.get("top_features", [])[:3])
+    verdict = "DRIFT" if m["drift_detected"] else "no drift"
+    return (
+        f"Multivariate (domain classifier): ROC AUC {m['auc']:.3f} vs threshold "
+        f"{m['threshold']} → {verdict}; most telling columns: {top or '—'}"
+    )
+
+
 def rich_table(report: DriftReport) -> Table:
     """One row per column: method, statistic, p-value, threshold, verdict."""
     title = (
@@ -67,7 +87,7 @@ def rich_table(report: DriftReport) -> Table:
         f"{len(report.features)} features drifted (share {report.share_drifted:.2f}; "
         f"dataset drift {'YES' if report.dataset_drift else 'no'} at ≥ {report.drift_share})"
     )
-    t = Table(title=escape(title))
+    t = Table(title=escape(title), caption=escape(multivariate_line(report) or ""))
     for name in ("column", "kind", "role", "method", "statistic", "p-value", "threshold", "drift"):
         t.add_column(
             name, justify="right" if name in ("statistic", "p-value", "threshold") else "left"
@@ -115,6 +135,7 @@ def to_markdown(report: DriftReport) -> str:
         f"- reference rows: {report.reference_rows}; current rows: {report.current_rows}",
         f"- drifted features: {report.share_drifted:.2f} of those compared "
         f"(dataset drift: {'yes' if report.dataset_drift else 'no'}, at ≥ {report.drift_share})",
+        *([f"- {multivariate_line(report)}"] if multivariate_line(report) else []),
         "",
         "| column | kind | role | method | statistic | p-value | threshold | drift |",
         "|---|---|---|---|---:|---:|---:|---|",
@@ -237,7 +258,8 @@ def to_html(
         f"<title>trustops drift report</title><style>{_CSS}</style></head><body>"
         f"<h1>Drift report</h1><p>Mode: {html.escape(report.mode)}; reference rows: "
         f"{report.reference_rows}; current rows: {report.current_rows}.</p><p>{summary}</p>"
-        "<table><thead><tr><th>column</th><th>kind</th><th>role</th><th>method</th>"
+        + (f"<p>{html.escape(line)}</p>" if (line := multivariate_line(report)) else "")
+        + "<table><thead><tr><th>column</th><th>kind</th><th>role</th><th>method</th>"
         "<th>statistic</th><th>p-value</th><th>threshold</th><th>drift</th><th>note</th>"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         + (f"<h2>Drifted columns: reference vs current</h2>{''.join(charts)}" if charts else "")
