@@ -19,6 +19,8 @@ Example:
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,7 +40,7 @@ from trustops.core.profiles.categorical import DEFAULT_MAX_CATEGORIES
 from trustops.core.profiles.dataset import DEFAULT_BINS
 from trustops.core.profiles.numeric import DEFAULT_SKETCH_K
 from trustops.engines.sources import DEFAULT_BATCH_SIZE, open_source
-from trustops.errors import InputError, UsageError
+from trustops.errors import InputError, MissingColumnError, UsageError
 
 __all__ = [
     "OutcomeSpec",
@@ -160,12 +162,19 @@ def _plan(
     if columns is not None:
         unknown = [c for c in columns if c not in reference.kinds]
         if unknown:
-            raise InputError(
-                f"column {unknown[0]!r} is not in the reference profile",
-                hint=f"the reference has: {', '.join(reference.kinds)}",
+            raise MissingColumnError(
+                unknown[0], available=reference.kinds, role="reference profile's"
             )
         plan = replace(plan, columns=tuple(columns))
     return plan
+
+
+def _needed(plan: ProfilePlan, spec: OutcomeSpec | None) -> list[str] | None:
+    """The columns to read: the profiled ones and the outcome table's (``None``: all)."""
+    if plan.columns is None:
+        return None
+    extra = [] if spec is None else [*spec.sensitive, spec.y_true, spec.y_pred]
+    return list(dict.fromkeys([*plan.columns, *extra]))
 
 
 def _is_spark(data: Any) -> bool:
@@ -208,30 +217,22 @@ def profile(
     if isinstance(data, DatasetProfile):
         return data
     if reference is not None and not isinstance(reference, DatasetProfile):
-        reference = profile(reference, columns=columns, bins=bins, sketch_k=sketch_k)
+        reference = profile(
+            reference,
+            columns=columns,
+            bins=bins,
+            sketch_k=sketch_k,
+            max_categories=max_categories,
+            batch_size=batch_size,
+        )
     plan = _plan(reference, columns, bins, sketch_k, max_categories)
     spec = OutcomeSpec.of(outcomes)
     if _is_spark(data):
-        from trustops.engines.spark import run_kernel
-
-        def partial(schema: pa.Schema, batches: Iterator[pa.RecordBatch], p: ProfilePlan) -> bytes:
-            return to_bytes(_kernel(p, schema, spec, batches))
-
-        def merged(parts: list[bytes], schema: pa.Schema, p: ProfilePlan) -> DatasetProfile:
-            total = DatasetProfile.zero(p, schema)
-            for part in parts:
-                total = total.merge(from_bytes(part))
-            return total
-
-        first, _ = run_kernel(data, plan, partial, merged)
-        if reference is not None:
-            return first
-        fitted = first.fitted_plan()
-        second, _ = run_kernel(data, fitted, partial, merged)
-        return _with_histograms(first, second, fitted)
+        return _profile_spark(data, plan, spec, fit=reference is None, progress=progress)
     source = open_source(data, batch_size=batch_size)
-    if plan.columns is not None:
-        source = source.select(list(plan.columns))
+    needed = _needed(plan, spec)
+    if needed is not None:
+        source = source.select(needed)
     first = _kernel(plan, source.schema, spec, source.batches(), progress)
     if reference is not None:
         return first
@@ -240,6 +241,45 @@ def profile(
         return replace(first, plan=fitted)
     numeric = source.select(list(fitted.edges))
     return _histogram_pass(first, fitted, numeric.batches(), progress)
+
+
+def _profile_spark(
+    df: Any, plan: ProfilePlan, spec: OutcomeSpec | None, *, fit: bool, progress: Progress | None
+) -> DatasetProfile:
+    """:func:`profile` of a Spark DataFrame: the kernel runs in the executors."""
+    from trustops.engines.spark import arrow_schema, run_kernel
+
+    # Missing columns and changed types are found here, on the driver, before any job runs.
+    DatasetProfile.zero(plan, arrow_schema(df))
+    needed = _needed(plan, spec)
+    if needed is not None:
+        df = df.select(*needed)
+
+    def partial(schema: pa.Schema, batches: Iterator[pa.RecordBatch], p: ProfilePlan) -> bytes:
+        return to_bytes(_kernel(p, schema, spec, batches))
+
+    def histograms(schema: pa.Schema, batches: Iterator[pa.RecordBatch], p: ProfilePlan) -> bytes:
+        return to_bytes(_kernel(p, schema, None, batches))
+
+    def merged(parts: list[bytes], schema: pa.Schema, p: ProfilePlan) -> DatasetProfile:
+        total = DatasetProfile.zero(p, schema)
+        for part in parts:
+            one = from_bytes(part)
+            if progress is not None and one.rows:
+                progress(one.rows)
+            total = total.merge(one)
+        return total
+
+    first, _ = run_kernel(df, plan, partial, merged)
+    if not fit:
+        return first
+    fitted = first.fitted_plan()
+    if not fitted.edges:
+        return replace(first, plan=fitted)
+    # The second read bins the numeric columns on the fitted edges.
+    numeric = replace(fitted, columns=tuple(fitted.edges))
+    second, _ = run_kernel(df.select(*fitted.edges), numeric, histograms, merged)
+    return _with_histograms(first, second, fitted)
 
 
 def _with_histograms(
@@ -273,13 +313,20 @@ def save_profile(p: DatasetProfile, path: str | Path) -> None:
 
     path = Path(path)
     data = to_json(p).encode("utf-8") if path.suffix.lower() == ".json" else to_bytes(p)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
+        # A name of its own, so two writers of one path never share a temporary
+        # file (and, unlike mkstemp, the file gets the umask's permissions).
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        with open(tmp, "xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())  # on disk before the rename makes it visible
         tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
 
 

@@ -7,8 +7,8 @@ bin edges, once for the histograms on them). Supported sources:
 
 - in memory: a PyArrow ``Table``/``RecordBatch``, a pandas ``DataFrame``, a
   Polars ``DataFrame``, a dict of arrays (converted to Arrow once and kept);
-- streamed in bounded memory: a Polars ``LazyFrame`` (collected in slices by
-  the streaming engine), a Parquet file, a directory of Parquet files or a glob
+- streamed in bounded memory: a Polars ``LazyFrame`` (run once per read by
+  the streaming engine, in batches), a Parquet file, a directory of Parquet files or a glob
   pattern (``logs/*.parquet``) through :mod:`pyarrow.dataset`, a DuckDB
   relation (``duckdb.sql("SELECT ...")``);
 - a CSV file (read whole with PyArrow; convert big CSVs to Parquet first).
@@ -100,6 +100,7 @@ def _check_unique_names(names: list[str], where: str) -> None:
 
 
 def _from_pandas(df: Any, batch_size: int) -> BatchSource:
+    _check_unique_names([str(c) for c in df.columns], "the pandas DataFrame")
     try:
         table = pa.Table.from_pandas(df, preserve_index=False, nthreads=2)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
@@ -122,14 +123,15 @@ def _from_polars(df: Any, batch_size: int) -> BatchSource:
     if type(df).__name__ == "LazyFrame":
         schema = df.limit(0).collect().to_arrow().schema
 
+        # One streaming run per read. Slicing the query (offset, length) instead
+        # would run it once per slice: quadratic, and wrong for a query whose row
+        # order is not fixed (a group_by), whose slices overlap and miss rows.
         def read() -> Iterator[pa.RecordBatch]:
-            offset = 0
-            while True:
-                chunk = df.slice(offset, batch_size).collect(engine="streaming").to_arrow()
-                yield from chunk.to_batches()
-                if chunk.num_rows < batch_size:
-                    return
-                offset += batch_size
+            if not hasattr(df, "collect_batches"):  # older Polars: collected in memory
+                yield from df.collect().to_arrow().to_batches(max_chunksize=batch_size)
+                return
+            for chunk in df.collect_batches(chunk_size=batch_size, lazy=True):
+                yield from chunk.to_arrow().to_batches(max_chunksize=batch_size)
 
         return BatchSource("Polars LazyFrame", schema, None, read)
     return _in_memory("Polars DataFrame", df.to_arrow(), batch_size)
@@ -193,8 +195,8 @@ def _from_parquet(path: str, batch_size: int) -> BatchSource:
             ) from None
         rows += meta.num_rows
         if first_schema is None:
-            first_schema = schema
-        elif not schema.remove_metadata().equals(first_schema.remove_metadata()):
+            first_schema = _nullable(schema)
+        elif _column_types(schema) != _column_types(first_schema):
             raise InputError(
                 f"{Path(f).name!r} does not have the schema of {Path(files[0]).name!r}: "
                 + _schema_difference(first_schema, schema)
@@ -212,12 +214,34 @@ def _from_parquet(path: str, batch_size: int) -> BatchSource:
     return BatchSource(name, first_schema.remove_metadata(), rows, read)
 
 
+# Parquet stores these pairs alike (a writer's Arrow schema hint is all that differs),
+# and the dataset reader casts one to the other.
+_SAME_IN_PARQUET = {
+    pa.large_string(): pa.string(),
+    pa.string_view(): pa.string(),
+    pa.large_binary(): pa.binary(),
+    pa.binary_view(): pa.binary(),
+}
+
+
+def _column_types(schema: pa.Schema) -> list[tuple[str, pa.DataType]]:
+    """Names and types as Parquet keeps them (nullability and metadata aside)."""
+    return [(f.name, _SAME_IN_PARQUET.get(f.type, f.type)) for f in schema]
+
+
+def _nullable(schema: pa.Schema) -> pa.Schema:
+    # Another file may hold nulls in a column the first file declares non-nullable.
+    return pa.schema([f.with_nullable(True) for f in schema])
+
+
 def _schema_difference(a: pa.Schema, b: pa.Schema) -> str:
     for field in a:
         if field.name not in b.names:
             return f"column {field.name!r} is missing"
         other = b.field(field.name)
-        if not other.type.equals(field.type):
+        if _SAME_IN_PARQUET.get(other.type, other.type) != _SAME_IN_PARQUET.get(
+            field.type, field.type
+        ):
             return f"column {field.name!r} is {other.type}, not {field.type}"
     extra = [n for n in b.names if n not in a.names]
     if extra:

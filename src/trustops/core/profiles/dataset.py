@@ -70,7 +70,7 @@ R = TypeVar("R")
 
 KINDS = ("numeric", "datetime", "boolean", "categorical", "null", "other")
 DEFAULT_BINS = 100
-_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+_TICKS_PER_SECOND = {"s": 1, "ms": 1000, "us": 1_000_000, "ns": 1_000_000_000}
 
 
 class TypeChangedError(InputError):
@@ -257,7 +257,7 @@ class DatasetProfile:
                 # A part with no values of the column yet: the typed part decides.
                 if a == "null":
                     kinds[name], types[name] = b, other.types[name]
-                    mine = _zero_column(b, name, other.plan)
+                    mine = _with_nulls(_zero_column(b, name, other.plan), mine)
                 else:
                     theirs = _zero_column(a, name, self.plan)
                     theirs = _with_nulls(theirs, other.columns[name])
@@ -352,15 +352,29 @@ def _with_nulls(profile: ColumnProfile, counts: ColumnProfile) -> ColumnProfile:
     return replace(profile, nulls=nulls)
 
 
+def _seconds(ticks: np.ndarray, per_second: int) -> np.ndarray:
+    """Seconds since the epoch, the same float for the same instant in any unit.
+
+    ``ticks * 1e-6`` and ``ticks * 1e-9`` round differently (1e-6 and 1e-9
+    are inexact), so the same instant read from Spark (µs) and pandas (ns)
+    would differ in the last bit. Whole seconds are exact integers below
+    2**53 and the fraction ``r / per_second`` is one correctly rounded
+    division of the same real number in every unit, so their sum is too.
+    """
+    if per_second == 1:
+        return ticks.astype(np.float64)
+    whole, rest = np.divmod(ticks, per_second)
+    return whole.astype(np.float64) + rest / per_second
+
+
 def _numeric_values(kind: str, values: pa.Array) -> np.ndarray:
     if kind == "datetime":
         t = values.type
         if pa.types.is_date32(t):
             return values.cast(pa.int32()).to_numpy().astype(np.float64) * 86400.0
-        if pa.types.is_date64(t):
-            return values.cast(pa.int64()).to_numpy().astype(np.float64) * 1e-3
-        scale = _SECONDS[t.unit]
-        return values.cast(pa.int64()).to_numpy().astype(np.float64) * scale
+        ticks = values.cast(pa.int64()).to_numpy()
+        per_second = 1000 if pa.types.is_date64(t) else _TICKS_PER_SECOND[t.unit]
+        return _seconds(ticks, per_second)
     if pa.types.is_decimal(values.type):
         values = values.cast(pa.float64())
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)

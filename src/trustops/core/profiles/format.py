@@ -42,7 +42,7 @@ from trustops.core.profiles.dataset import (
     ProfilePlan,
 )
 from trustops.core.profiles.numeric import Histogram, NumericProfile
-from trustops.errors import InputError, UnsupportedError
+from trustops.errors import InputError, UnsupportedError, UsageError
 
 __all__ = [
     "FORMAT",
@@ -111,14 +111,14 @@ def _column_dict(name: str, kind: str, type_: str, col: ColumnProfile) -> dict[s
             neg_inf=col.neg_inf,
             min=col.minimum,
             max=col.maximum,
-            mean=col.mean,
-            m2=col.m2,
+            mean=_num(col.mean),
+            m2=_num(col.m2),
             sketch_k=col.sketch_k,
             sketch=_b64(col.sketch.serialize()) if col.sketch is not None else None,
             histogram=None
             if col.histogram is None
             else {
-                "edges": [float(e) for e in col.histogram.edges],
+                "edges": [_num(float(e)) for e in col.histogram.edges],
                 "counts": [int(c) for c in col.histogram.counts],
             },
         )
@@ -225,7 +225,13 @@ def _column_from(d: dict[str, Any], plan_k: int) -> tuple[str, str, str, ColumnP
             hist = d.get("histogram")
             histogram = None
             if hist is not None:
-                edges = np.asarray(_get(hist, "edges", list, where + "histogram."), np.float64)
+                edges = np.asarray(
+                    [
+                        _unnum(e, where + "histogram.edges")
+                        for e in _get(hist, "edges", list, where + "histogram.")
+                    ],
+                    np.float64,
+                )
                 counts = np.asarray(_get(hist, "counts", list, where + "histogram."), np.int64)
                 if len(counts) != len(edges) + 1 or np.any(np.diff(edges) <= 0):
                     raise ProfileFormatError(f"column {name!r} has an inconsistent histogram")
@@ -244,8 +250,8 @@ def _column_from(d: dict[str, Any], plan_k: int) -> tuple[str, str, str, ColumnP
                 _get(d, "neg_inf", int, where),
                 _unnum(d.get("min"), where + "min"),
                 _unnum(d.get("max"), where + "max"),
-                _unnum(_get(d, "mean", (int, float), where), where + "mean") or 0.0,
-                _unnum(_get(d, "m2", (int, float), where), where + "m2") or 0.0,
+                _unnum(_get(d, "mean", (int, float, str), where), where + "mean") or 0.0,
+                _unnum(_get(d, "m2", (int, float, str), where), where + "m2") or 0.0,
                 histogram,
                 sketch,
                 int(d.get("sketch_k", plan_k)),
@@ -273,7 +279,7 @@ def _column_from(d: dict[str, Any], plan_k: int) -> tuple[str, str, str, ColumnP
                 )
         else:
             col = CountsProfile(count, nulls)
-    except (RuntimeError, ValueError, TypeError) as exc:
+    except (RuntimeError, ValueError, TypeError, IndexError) as exc:
         if isinstance(exc, ProfileFormatError):
             raise
         raise ProfileFormatError(f"column {name!r} has a corrupt sketch: {exc}") from None
@@ -336,14 +342,17 @@ def from_dict(d: Any) -> DatasetProfile:
         columns[name], kinds[name], types[name] = col, kind, type_
         if isinstance(col, NumericProfile) and col.histogram is not None:
             edges[name] = col.histogram.edges
-    plan = ProfilePlan(
-        columns=tuple(cols) if cols is not None else None,
-        bins=_get(p, "bins", int, "plan."),
-        sketch_k=plan_k,
-        max_categories=_get(p, "max_categories", int, "plan."),
-        edges=edges,
-        kinds=dict(kinds),
-    )
+    try:
+        plan = ProfilePlan(
+            columns=tuple(cols) if cols is not None else None,
+            bins=_get(p, "bins", int, "plan."),
+            sketch_k=plan_k,
+            max_categories=_get(p, "max_categories", int, "plan."),
+            edges=edges,
+            kinds=dict(kinds),
+        )
+    except UsageError as exc:
+        raise ProfileFormatError(f"profile field 'plan' is invalid: {exc.message}") from None
     return DatasetProfile(
         _get(d, "rows", int, ""), columns, kinds, types, plan, _outcomes_from(d.get("outcomes"))
     )

@@ -100,9 +100,10 @@ def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     few edges (very skewed data), plain binary search is used instead.
     """
     lo, hi = float(edges[0]), float(edges[-1])
-    if len(values) < 50_000 or not hi > lo or not math.isfinite(_GRID / (hi - lo)):
+    span = hi - lo  # inf when the edges span more than the largest float
+    scale = _GRID / span if hi > lo else math.inf  # inf over a subnormal span
+    if len(values) < 50_000 or not (math.isfinite(span) and math.isfinite(scale)):
         return np.searchsorted(edges, values, side="right")
-    scale = _GRID / (hi - lo)
 
     def cells(x: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -312,7 +313,14 @@ class NumericProfile:
         return np.asarray(self.sketch.get_cdf(np.asarray(points, dtype=np.float64), True))[:-1]
 
     def __eq__(self, other: object) -> bool:
-        """Exact parts equal; moments to 1e-9 relative (they depend on merge order)."""
+        """Exact parts equal; moments to 1e-9 relative (they depend on merge order).
+
+        Plus an absolute allowance for rounding, scaled by the data's magnitude
+        ``s = max|x|`` rather than by the moment itself: rounding moves a mean
+        by about ``ε·s`` even when the mean cancels to near 0, and moves Chan's
+        ``δ²`` term by about ``ε·s·√(n·m2)``, large against a small spread at a
+        large offset (timestamps in seconds a millisecond apart).
+        """
         if not isinstance(other, NumericProfile):
             return NotImplemented
         exact = (
@@ -325,11 +333,15 @@ class NumericProfile:
             and self.maximum == other.maximum
             and self.histogram == other.histogram
         )
+        if not exact:
+            return False
         scale = max(1.0, abs(self.mean), abs(other.mean))
-        return (
-            exact
-            and math.isclose(self.mean, other.mean, rel_tol=1e-9, abs_tol=1e-12 * scale)
-            and math.isclose(self.m2, other.m2, rel_tol=1e-9, abs_tol=1e-9)
+        if self.minimum is not None and self.maximum is not None:
+            scale = max(scale, abs(self.minimum), abs(self.maximum))
+        spread = math.sqrt(max(abs(self.m2), abs(other.m2)) * self.count)
+        mean_tol, m2_tol = 1e-12 * scale, max(1e-9, 1e-14 * scale * spread)
+        return math.isclose(self.mean, other.mean, rel_tol=1e-9, abs_tol=mean_tol) and (
+            math.isclose(self.m2, other.m2, rel_tol=1e-9, abs_tol=m2_tol)
         )
 
 

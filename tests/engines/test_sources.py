@@ -1,0 +1,326 @@
+"""Every source gives the same profile: pandas, Polars (eager and lazy), Arrow, CSV,
+Parquet (file and directory), DuckDB and Spark.
+
+The sources are all made from one pandas frame, the way a user would make
+them. Exact parts (counts, nulls, NaN/inf, min/max, histogram counts,
+category counts) must be equal and the moments equal to rounding; the column
+*types* may differ (``string`` and ``large_string``, ``timestamp[ns]`` and
+``timestamp[us, tz=UTC]``) but never the kinds. Two differences are right and
+are documented here rather than fixed:
+
+- a pandas ``float64`` column has no null apart from NaN, so pandas, and
+  everything made from pandas (Polars' ``from_pandas``, Spark's
+  ``createDataFrame``, a CSV written by pandas), counts its NaN as nulls while
+  an Arrow or Polars column keeps the two apart (``null_rate`` counts both);
+- Spark keeps microseconds, so nanoseconds are truncated; and it reads naive
+  timestamps in the session time zone (UTC in these tests).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from trustops.core.profiles import DatasetProfile, NumericProfile, TypeChangedError
+from trustops.engines.sources import BatchSource, open_source
+from trustops.errors import EmptyDataError, InputError, MissingColumnError, UsageError
+from trustops.profiling import profile
+
+ROWS = 3000
+ENGINES = ["pandas", "polars", "lazy", "arrow", "csv", "parquet", "directory", "duckdb", "spark"]
+
+
+def frame(rows: int = ROWS, seed: int = 7) -> pd.DataFrame:
+    """Every kind, with nulls, NaN (a null in pandas), ±inf, a category dtype and time zones."""
+    rng = np.random.default_rng(seed)
+    missing = lambda: rng.random(rows) < 0.1  # noqa: E731
+    x = rng.normal(10, 3, rows).round(6)
+    x[missing()] = np.nan
+    x[:3] = [np.inf, -np.inf, np.inf]
+    micros = rng.integers(0, 400 * 86_400 * 10**6, rows)
+    start = pd.Timestamp("2024-01-01")
+    df = pd.DataFrame(
+        {
+            "x": x,
+            "count": pd.array(np.where(missing(), None, rng.integers(0, 50, rows)), "Int64"),
+            "small": rng.integers(-100, 100, rows).astype(np.int32),
+            "city": pd.Series(
+                np.where(missing(), None, rng.choice(["Oslo", "Lima", "Pune"], rows))
+            ),
+            "grade": pd.Categorical(rng.choice(["A", "B", "C", "D"], rows)),
+            "ok": pd.array(np.where(missing(), None, rng.random(rows) < 0.7), "boolean"),
+            "seen": (start + pd.to_timedelta(micros, unit="us")).astype("datetime64[us]"),
+            "stamp": pd.Series(start + pd.to_timedelta(micros[::-1], unit="us")).dt.tz_localize(
+                "UTC"
+            ),
+            "day": [dt.date(2024, 1, 1) + dt.timedelta(days=int(d)) for d in micros % 900],
+        }
+    )
+    df.loc[missing(), "seen"] = pd.NaT
+    return df
+
+
+def make_source(engine: str, df: pd.DataFrame, tmp: Path, request: pytest.FixtureRequest) -> Any:
+    """``df`` as the given engine's object (or a path), made the way a user would."""
+    arrow = pa.Table.from_pandas(df, preserve_index=False)
+    if engine == "pandas":
+        return df
+    if engine == "polars":
+        return pl.from_pandas(df)
+    if engine == "lazy":
+        return pl.from_pandas(df).lazy().filter(pl.lit(True))
+    if engine == "arrow":
+        return arrow
+    if engine == "csv":
+        df.to_csv(tmp / "data.csv", index=False)
+        return str(tmp / "data.csv")
+    if engine == "parquet":
+        pq.write_table(arrow, tmp / "data.parquet")
+        return tmp / "data.parquet"
+    if engine == "directory":
+        (tmp / "parts").mkdir()
+        for i, start in enumerate(range(0, len(df), 700)):
+            pq.write_table(arrow.slice(start, 700), tmp / "parts" / f"part-{i:03}.parquet")
+        (tmp / "parts" / "_SUCCESS").write_text("")  # as Spark and Hadoop leave it
+        return tmp / "parts"
+    if engine == "duckdb":
+        import duckdb
+
+        con = duckdb.connect()
+        request.addfinalizer(con.close)
+        con.register("frame", arrow)
+        return con.sql("SELECT * FROM frame")
+    if engine == "spark":
+        spark = request.getfixturevalue("spark")
+        return spark.createDataFrame(df)  # one partition per default-parallelism slice
+    raise AssertionError(engine)
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    return frame()
+
+
+@pytest.fixture(scope="module")
+def reference(data: pd.DataFrame) -> DatasetProfile:
+    return profile(pa.Table.from_pandas(data, preserve_index=False))
+
+
+def without_histograms(p: DatasetProfile) -> DatasetProfile:
+    columns = {
+        n: replace(c, histogram=None) if isinstance(c, NumericProfile) else c
+        for n, c in p.columns.items()
+    }
+    return replace(p, columns=columns)
+
+
+def exact_values(data: pd.DataFrame, column: str) -> np.ndarray:
+    return pa.Table.from_pandas(data[[column]]).column(0).drop_null().to_numpy().astype(float)
+
+
+# --- every engine, the same profile ----------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_engine_gives_the_same_profile(
+    engine: str,
+    data: pd.DataFrame,
+    reference: DatasetProfile,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    source = make_source(engine, data, tmp_path, request)
+    expected = profile(data, reference=reference)
+    got = profile(source, reference=reference, batch_size=500)
+    assert got.kinds == reference.kinds
+    assert got == expected, engine
+    for name, col in got.columns.items():
+        assert col.total == ROWS, name
+        if isinstance(col, NumericProfile) and name in reference.plan.edges:
+            assert col.histogram is not None and col.histogram.counts.sum() == col.count
+    if engine == "spark":
+        return  # the two-pass profile of a Spark frame is checked in test_spark
+    # Without a reference each engine fits its own edges from its own sketch: the
+    # sketches are randomised, so edges differ within the rank error; the rest is equal.
+    own = profile(source, batch_size=500)
+    assert without_histograms(own) == without_histograms(expected)
+    x = own.columns["x"]
+    assert isinstance(x, NumericProfile) and x.rank_error is not None and x.histogram is not None
+    finite = np.sort(exact_values(data, "x")[np.isfinite(exact_values(data, "x"))])
+    inner = x.histogram.edges[1:-1]
+    exact_ranks = np.searchsorted(finite, inner, side="left") / len(finite)
+    assert np.all(np.abs(exact_ranks - np.linspace(0, 1, len(inner) + 2)[1:-1]) < 0.05)
+    assert x.histogram.counts.sum() == x.count and x.histogram.below == x.histogram.above == 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_changed_type_is_caught_on_every_engine(
+    engine: str,
+    data: pd.DataFrame,
+    reference: DatasetProfile,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    changed = data.head(50).assign(small=lambda d: d["small"].map(lambda v: f"n{v}"))
+    source = make_source(engine, changed, tmp_path, request)
+    with pytest.raises(TypeChangedError, match="'small' changed type: numeric") as err:
+        profile(source, reference=reference)
+    assert err.value.column == "small"
+    with pytest.raises(MissingColumnError, match="'nope'"):
+        profile(source, columns=["x", "nope"])
+
+
+# --- open_source -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", [e for e in ENGINES if e != "spark"])
+def test_batches_are_re_readable_and_sized(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    df = frame(1000)
+    src = open_source(make_source(engine, df, tmp_path, request), batch_size=300)
+    assert src.schema.names == list(df.columns)
+    assert src.num_rows in (1000, None)
+    first, second = list(src.batches()), list(src.batches())
+    assert sum(b.num_rows for b in first) == 1000
+    assert all(0 < b.num_rows <= 300 for b in first)
+    assert pa.Table.from_batches(first).equals(pa.Table.from_batches(second))
+    assert all(b.schema.names == src.schema.names for b in first)
+    picked = src.select(["x", "city"])
+    assert picked.schema.names == ["x", "city"]
+    assert all(b.schema.names == ["x", "city"] for b in picked.batches())
+    with pytest.raises(MissingColumnError, match="'nope'"):
+        src.select(["nope"])
+
+
+def test_a_lazy_query_without_a_fixed_row_order_is_read_once_per_pass() -> None:
+    # A group_by's output order changes from run to run: reading it in slices
+    # (one run per slice) duplicated some groups and lost others.
+    keys = pl.LazyFrame({"k": list(range(20_000))}).group_by("k").agg(pl.len())
+    src = open_source(keys, batch_size=1000)
+    for _ in range(2):
+        seen = [k for b in src.batches() for k in b.column("k").to_pylist()]
+        assert len(seen) == len(set(seen)) == 20_000
+
+
+def write_parts(root: Path, tables: dict[str, pa.Table]) -> Path:
+    root.mkdir()
+    for name, table in tables.items():
+        pq.write_table(table, root / name)
+    return root
+
+
+def test_parquet_files_with_another_schema_are_named(tmp_path: Path) -> None:
+    good = pa.table({"x": [1, 2], "c": ["a", "b"]})
+    cases = {
+        "type": pa.table({"x": ["1"], "c": ["a"]}),
+        "missing": pa.table({"x": [1]}),
+        "extra": pa.table({"x": [1], "c": ["a"], "z": [0.5]}),
+        "order": pa.table({"c": ["a"], "x": [1]}),
+    }
+    expected = {
+        "type": "'b.parquet' does not have the schema of 'a.parquet': "
+        "column 'x' is string, not int64",
+        "missing": "'b.parquet' .* column 'c' is missing",
+        "extra": "'b.parquet' .* column 'z' is extra",
+        "order": "'b.parquet' .* different order",
+    }
+    for case, bad in cases.items():
+        root = write_parts(tmp_path / case, {"a.parquet": good, "b.parquet": bad})
+        with pytest.raises(InputError, match=expected[case]):
+            open_source(root)
+        with pytest.raises(InputError, match=expected[case]):
+            profile(str(root / "*.parquet"))
+
+
+def test_parquet_writers_that_differ_only_in_arrow_hints_are_one_dataset(tmp_path: Path) -> None:
+    # Polars writes large_string, PyArrow string; one writer marks a column
+    # non-nullable. Parquet stores each pair alike.
+    root = tmp_path / "mixed"
+    root.mkdir()
+    pl.DataFrame({"x": [1, 2], "c": ["a", "b"]}).write_parquet(root / "a.parquet")
+    strict = pa.schema([pa.field("x", pa.int64(), nullable=False), pa.field("c", pa.string())])
+    pq.write_table(pa.table({"x": [3], "c": ["c"]}, schema=strict), root / "b.parquet")
+    pq.write_table(
+        pa.table({"x": [None], "c": [None]}, schema=pa.schema({"x": pa.int64(), "c": pa.string()})),
+        root / "c.parquet",
+    )
+    src = open_source(root)
+    table = pa.Table.from_batches(list(src.batches()))
+    assert sorted(table.column("x").to_pylist(), key=str) == [1, 2, 3, None]
+    p = profile(root)
+    assert (p.rows, p.columns["x"].nulls, p.columns["c"].count) == (4, 1, 3)
+
+
+def test_parquet_paths(tmp_path: Path) -> None:
+    root = write_parts(
+        tmp_path / "logs",
+        {"2024-01.parquet": pa.table({"x": [1.0]}), "2024-02.parquet": pa.table({"x": [2.0]})},
+    )
+    (root / ".hidden.parquet").write_bytes(b"not parquet")  # hidden files are skipped
+    assert open_source(root).num_rows == 2
+    assert open_source(str(root / "2024-0*.parquet")).num_rows == 2
+    assert "2 files" in open_source(root).name
+    with pytest.raises(InputError, match="no file matches"):
+        open_source(str(root / "*.csv"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="holds no data files"):
+        open_source(tmp_path / "empty")
+    (root / "notes.parquet").write_text("not parquet")
+    with pytest.raises(InputError, match=r"'notes\.parquet' as Parquet"):
+        open_source(root)
+    with pytest.raises(InputError, match="not found"):
+        open_source(tmp_path / "missing.parquet")
+    with pytest.raises(UsageError, match="cannot tell the format"):
+        open_source(__file__)
+
+
+def test_other_inputs() -> None:
+    assert open_source({"a": [1, 2], 3: ["x", "y"]}).schema.names == ["a", "3"]
+    batch = pa.record_batch({"a": [1, 2, 3]})
+    assert open_source(batch).num_rows == 3
+    assert open_source(pa.RecordBatchReader.from_batches(batch.schema, [batch])).num_rows == 3
+    with pytest.raises(InputError, match="cannot read the dict"):
+        open_source({"a": [1, 2], "b": [1]})
+    with pytest.raises(InputError, match="unsupported data type"):
+        open_source([1, 2, 3])
+    with pytest.raises(InputError, match="appears more than once"):
+        open_source(pd.DataFrame([[1, 2]], columns=["a", "a"]))
+    with pytest.raises(InputError, match="'m' mixes value types"):
+        open_source(pd.DataFrame({"m": [1, "a"]}))
+    with pytest.raises(EmptyDataError, match="no columns"):
+        open_source(pa.table({}))
+    with pytest.raises(UsageError, match="batch_size"):
+        open_source(batch, batch_size=0)
+    src = open_source(batch)
+    assert open_source(src) is src and isinstance(src, BatchSource)
+
+
+def test_duckdb_objects() -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE TABLE t AS SELECT range AS x, range::INTEGER % 3 AS g FROM range(2500)")
+        src = open_source(con.sql("SELECT x, g FROM t WHERE x % 2 = 0"), batch_size=400)
+        assert src.schema.field("g").type == pa.int32()
+        counts = [sum(b.num_rows for b in src.batches()) for _ in range(2)]
+        assert counts == [1250, 1250]
+        with pytest.raises(InputError, match="unsupported DuckDB object"):
+            open_source(con)
+    finally:
+        con.close()
+
+
+def test_a_spark_frame_is_not_read_here(spark: Any) -> None:
+    with pytest.raises(UsageError, match="inside Spark"):
+        open_source(spark.createDataFrame([(1,)], ["a"]))
