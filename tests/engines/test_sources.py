@@ -57,6 +57,8 @@ def frame(rows: int = ROWS, seed: int = 7) -> pd.DataFrame:
                 np.where(missing(), None, rng.choice(["Oslo", "Lima", "Pune"], rows))
             ),
             "grade": pd.Categorical(rng.choice(["A", "B", "C", "D"], rows)),
+            # Categories of numbers: numeric, as in every engine that decodes them.
+            "level": pd.Categorical(rng.choice([1, 2, 3, 5], rows)),
             "ok": pd.array(np.where(missing(), None, rng.random(rows) < 0.7), "boolean"),
             "seen": (start + pd.to_timedelta(micros, unit="us")).astype("datetime64[us]"),
             "stamp": pd.Series(start + pd.to_timedelta(micros[::-1], unit="us")).dt.tz_localize(
@@ -305,6 +307,7 @@ def test_other_inputs() -> None:
     assert open_source(src) is src and isinstance(src, BatchSource)
 
 
+@pytest.mark.filterwarnings("error::DeprecationWarning")  # no retired DuckDB names
 def test_duckdb_objects() -> None:
     import duckdb
 
@@ -315,6 +318,11 @@ def test_duckdb_objects() -> None:
         assert src.schema.field("g").type == pa.int32()
         counts = [sum(b.num_rows for b in src.batches()) for _ in range(2)]
         assert counts == [1250, 1250]
+        # A read stopped early (an error mid-profile) leaves the connection usable.
+        stopped = src.batches()
+        next(stopped)
+        stopped.close()
+        assert con.sql("SELECT count(*) FROM t").fetchall() == [(2500,)]
         with pytest.raises(InputError, match="unsupported DuckDB object"):
             open_source(con)
     finally:

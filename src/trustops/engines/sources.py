@@ -130,7 +130,7 @@ def _from_polars(df: Any, batch_size: int) -> BatchSource:
             if not hasattr(df, "collect_batches"):  # older Polars: collected in memory
                 yield from df.collect().to_arrow().to_batches(max_chunksize=batch_size)
                 return
-            for chunk in df.collect_batches(chunk_size=batch_size, lazy=True):
+            for chunk in df.collect_batches(chunk_size=batch_size):
                 yield from chunk.to_arrow().to_batches(max_chunksize=batch_size)
 
         return BatchSource("Polars LazyFrame", schema, None, read)
@@ -138,23 +138,23 @@ def _from_polars(df: Any, batch_size: int) -> BatchSource:
 
 
 def _from_duckdb(relation: Any, batch_size: int) -> BatchSource:
-    if not hasattr(relation, "fetch_arrow_reader") and not hasattr(relation, "fetch_record_batch"):
+    # Newest name first: DuckDB renamed fetch_arrow_reader to to_arrow_reader.
+    names = ("to_arrow_reader", "fetch_arrow_reader", "fetch_record_batch")
+    method = next((n for n in names if hasattr(relation, n)), None)
+    if method is None or not hasattr(relation, "limit"):  # a connection, not a relation
         raise InputError(
             f"unsupported DuckDB object {type(relation).__name__}",
             hint="pass a relation, e.g. duckdb.sql('SELECT ...')",
         )
-
-    def reader() -> pa.RecordBatchReader:
-        if hasattr(relation, "fetch_arrow_reader"):
-            return relation.fetch_arrow_reader(batch_size)
-        return relation.fetch_record_batch(batch_size)
-
-    schema = relation.limit(0).arrow().schema
-    if hasattr(schema, "schema"):  # some versions return a reader here
-        schema = schema.schema
+    empty = relation.limit(0)
+    table = empty.to_arrow_table() if hasattr(empty, "to_arrow_table") else empty.arrow()
+    schema = table.schema
 
     def read() -> Iterator[pa.RecordBatch]:
-        yield from reader()
+        # A DuckDB connection holds one open result: close the reader even when
+        # the reading stops early (an error), or the connection stays busy.
+        with getattr(relation, method)(batch_size) as reader:
+            yield from reader
 
     return BatchSource("DuckDB relation", schema, None, read)
 

@@ -143,6 +143,8 @@ def test_kinds() -> None:
     }
     assert column_kind(pa.large_string()) == column_kind(pa.string_view()) == "categorical"
     assert column_kind(pa.dictionary(pa.int8(), pa.string())) == "categorical"
+    assert column_kind(pa.dictionary(pa.int8(), pa.int64())) == "numeric"
+    assert column_kind(pa.dictionary(pa.int8(), pa.timestamp("ns"))) == "datetime"
     assert column_kind(pa.decimal128(10, 2)) == "numeric"
     assert isinstance(p.columns["blob"], CountsProfile)
 
@@ -176,6 +178,16 @@ def test_dates_are_seconds_since_the_epoch() -> None:
     assert (d.minimum, d.maximum, d.nulls) == (-86400.0, 86400.0, 1)
     as64 = profile_of(pa.table({"d": days.cast(pa.date64())}), ProfilePlan())
     assert as64 == p
+
+
+def test_dictionaries_are_profiled_as_their_values() -> None:
+    plain = pa.table({"n": [3, 1, None, 3], "t": pa.array([0, 5, 5, None], pa.timestamp("s"))})
+    encoded = pa.table(
+        {name: plain.column(name).dictionary_encode() for name in plain.column_names}
+    )
+    plan = ProfilePlan(edges={"n": np.array([0.0, 2.0, 4.0]), "t": np.array([0.0, 1.0, 9.0])})
+    assert profile_of(encoded, plan) == profile_of(plain, plan)
+    assert profile_of(encoded, plan).kinds == {"n": "numeric", "t": "datetime"}
 
 
 def test_decimals_are_numeric() -> None:

@@ -19,10 +19,14 @@ Arrow type                                kind
 integer, floating point, decimal          numeric
 timestamp, date (as seconds since epoch)  datetime
 boolean                                   boolean
-string, large string, dictionary          categorical
+string, large string                      categorical
 null (every value missing)                null
 anything else (lists, structs, binary)    other
 ========================================  ============
+
+A dictionary-encoded column (a pandas ``category``, a Polars ``Categorical``,
+a DuckDB ``ENUM``) has the kind of its values, as every engine that decodes
+it does: categories of text are categorical, categories of numbers numeric.
 
 Example:
     >>> import pyarrow as pa
@@ -88,7 +92,7 @@ def column_kind(arrow_type: pa.DataType) -> str:
     """The profile kind of an Arrow type (see the module docstring)."""
     t = arrow_type
     if pa.types.is_dictionary(t):
-        return "categorical"
+        return column_kind(t.value_type)
     if pa.types.is_boolean(t):
         return "boolean"
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
@@ -205,9 +209,7 @@ class DatasetProfile:
         for name, kind in self.kinds.items():
             if name not in batch.schema.names:
                 raise MissingColumnError(name, available=batch.schema.names)
-            values = batch.column(name)
-            if isinstance(values, pa.ChunkedArray):
-                values = values.combine_chunks()
+            values = _decoded(batch.column(name))
             found = column_kind(values.type)
             if found != kind and found != "null":
                 raise TypeChangedError(name, kind, found, where="in earlier batches")
@@ -226,9 +228,7 @@ class DatasetProfile:
 
         def one(item: tuple[str, np.ndarray]) -> Histogram:
             name, edges = item
-            values = batch.column(name)
-            if isinstance(values, pa.ChunkedArray):
-                values = values.combine_chunks()
+            values = _decoded(batch.column(name))
             if values.null_count:
                 values = values.drop_null()
             x = _numeric_values(self.kinds[name], values)
@@ -350,6 +350,15 @@ def _with_nulls(profile: ColumnProfile, counts: ColumnProfile) -> ColumnProfile:
     """``profile`` (empty) holding the nulls of a part whose column was all null."""
     nulls = counts.nulls
     return replace(profile, nulls=nulls)
+
+
+def _decoded(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One array, dictionaries decoded (the kernels read values, not codes)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    return values
 
 
 def _seconds(ticks: np.ndarray, per_second: int) -> np.ndarray:
