@@ -48,20 +48,29 @@ def frame_on_spark(spark: Any, data: pd.DataFrame) -> Any:
     return df
 
 
-def test_the_kernel_runs_in_the_executors(frame_on_spark: Any) -> None:
+@pytest.mark.parametrize("large", ["false", "true"])
+def test_the_kernel_runs_in_the_executors(spark: Any, frame_on_spark: Any, large: str) -> None:
     def partial(schema: pa.Schema, batches: Iterator[pa.RecordBatch], plan: str) -> bytes:
-        rows = sum(b.num_rows for b in batches)
-        return pickle.dumps((os.getpid(), rows, plan, schema.names))
+        seen = [(b.num_rows, [f.type for f in b.schema]) for b in batches]
+        return pickle.dumps((os.getpid(), seen, plan, schema))
 
     def merged(parts: list[bytes], schema: pa.Schema, plan: str) -> list[Any]:
         return [pickle.loads(p) for p in parts]
 
-    parts, schema = run_kernel(frame_on_spark, "plan", partial, merged)
-    assert schema == arrow_schema(frame_on_spark)
+    spark.conf.set("spark.sql.execution.arrow.useLargeVarTypes", large)
+    try:
+        parts, schema = run_kernel(frame_on_spark, "plan", partial, merged)
+    finally:
+        spark.conf.unset("spark.sql.execution.arrow.useLargeVarTypes")
+    string = pa.large_string() if large == "true" else pa.string()
+    assert schema.field("city").type == string
     assert len(parts) == frame_on_spark.rdd.getNumPartitions() > 1
     assert all(pid != os.getpid() for pid, *_ in parts)  # Python workers, not the driver
-    assert sum(rows for _, rows, _, _ in parts) == 4000
-    assert all(plan == "plan" and names == schema.names for _, _, plan, names in parts)
+    assert sum(rows for _, seen, _, _ in parts for rows, _ in seen) == 4000
+    for _, seen, plan, sent in parts:
+        assert plan == "plan" and sent == schema
+        # The schema computed on the driver is the one the batches have.
+        assert all(types == [f.type for f in schema] for _, types in seen)
 
 
 def test_a_reference_fitted_on_spark_equals_the_one_fitted_in_process(

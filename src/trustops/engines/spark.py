@@ -15,6 +15,7 @@ microseconds, so nanoseconds are truncated before trustops sees them.
 
 from __future__ import annotations
 
+import inspect
 import pickle
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -34,14 +35,19 @@ def arrow_schema(df: Any) -> pa.Schema:
     from pyspark.sql.pandas.types import to_arrow_schema
 
     conf = df.sparkSession.conf
+    # PySpark 4 asks for the session time zone (timestamps come over as UTC
+    # instants tagged with it) and whether strings come over as large strings
+    # (Spark's own default when unset); older versions may take neither.
+    wanted = {
+        "timezone": lambda: conf.get("spark.sql.session.timeZone"),
+        "prefers_large_types": lambda: (
+            str(conf.get("spark.sql.execution.arrow.useLargeVarTypes")).lower() == "true"
+        ),
+    }
+    accepted = inspect.signature(to_arrow_schema).parameters
+    options = {name: value() for name, value in wanted.items() if name in accepted}
     try:
-        return to_arrow_schema(
-            df.schema,
-            # Spark hands timestamps over as UTC instants tagged with the session time zone.
-            timezone=conf.get("spark.sql.session.timeZone"),
-            prefers_large_types=conf.get("spark.sql.execution.arrow.useLargeVarTypes", "false")
-            == "true",
-        )
+        return to_arrow_schema(df.schema, **options)
     except TypeError as exc:
         raise InputError(f"a Spark column has a type trustops cannot profile: {exc}") from None
 
