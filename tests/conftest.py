@@ -15,6 +15,9 @@ os.environ.setdefault("EVIDENTLY_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")
 os.environ.setdefault("WHYLOGS_NO_ANALYTICS", "True")
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+# One OpenMP thread: scikit-learn's tree models spin-wait on a busy 2-core machine
+# (Spark's JVM running beside them) and get ten times slower with more.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 settings.register_profile(

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -26,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from trustops.core.profiles import (
@@ -38,8 +40,9 @@ from trustops.core.profiles import (
 )
 from trustops.core.profiles.categorical import DEFAULT_MAX_CATEGORIES
 from trustops.core.profiles.dataset import DEFAULT_BINS
+from trustops.core.profiles.edges import MAX_REFINEMENTS, QuantileGrid, constant_edges
 from trustops.core.profiles.numeric import DEFAULT_SKETCH_K
-from trustops.engines.sources import DEFAULT_BATCH_SIZE, open_source
+from trustops.engines.sources import DEFAULT_BATCH_SIZE, BatchSource, open_source
 from trustops.errors import InputError, MissingColumnError, UsageError
 
 __all__ = [
@@ -236,11 +239,86 @@ def profile(
     first = _kernel(plan, source.schema, spec, source.batches(), progress)
     if reference is not None:
         return first
-    fitted = first.fitted_plan()
+    edges = fit_edges_exactly(first, plan.bins, _local_runner(source, progress))
+    fitted = first.fitted_plan(edges=edges)
     if not fitted.edges:
         return replace(first, plan=fitted)
     numeric = source.select(list(fitted.edges))
     return _histogram_pass(first, fitted, numeric.batches(), progress)
+
+
+#: ``run(count, columns)``: sums ``count(shape, batch)`` over every batch of ``columns``.
+Runner = Callable[
+    [Callable[[DatasetProfile, pa.RecordBatch], dict[str, np.ndarray]], list[str]],
+    dict[str, np.ndarray],
+]
+
+
+def _add_into(total: dict[str, np.ndarray], part: Mapping[str, np.ndarray]) -> None:
+    for key, value in part.items():
+        total[key] = total[key] + value if key in total else value
+
+
+def _local_runner(source: BatchSource, progress: Progress | None) -> Runner:
+    def run(
+        count: Callable[[DatasetProfile, pa.RecordBatch], dict[str, np.ndarray]],
+        columns: list[str],
+    ) -> dict[str, np.ndarray]:
+        chosen = source.select(columns)
+        shape = DatasetProfile.zero(ProfilePlan(columns=tuple(columns)), chosen.schema)
+        total: dict[str, np.ndarray] = {}
+        for batch in chosen.batches():
+            _add_into(total, count(shape, batch))
+            if progress is not None:
+                progress(batch.num_rows)
+        return total
+
+    return run
+
+
+def fit_edges_exactly(first: DatasetProfile, bins: int, run: Runner) -> dict[str, np.ndarray]:
+    """Histogram edges at the quantiles of every numeric column (``core.profiles.edges``).
+
+    Reads the data once more for the first grid, and once per refinement
+    (at most twice, only for columns whose mass sits in few cells). The edges
+    depend only on the values, not on how they are batched or partitioned.
+    """
+    ranges = first.ranges()
+    edges = {n: constant_edges(lo) for n, (lo, hi) in ranges.items() if not hi > lo}
+    varying = {n: r for n, r in ranges.items() if r[1] > r[0]}
+    if not varying:
+        return edges
+
+    def first_grid(shape: DatasetProfile, batch: pa.RecordBatch) -> dict[str, np.ndarray]:
+        return shape.grid_counts_of(batch, varying)
+
+    counts = run(first_grid, list(varying))
+    grids = {n: QuantileGrid.start(lo, hi, counts[n]) for n, (lo, hi) in varying.items()}
+    for _ in range(MAX_REFINEMENTS):
+        cells = {n: c for n, g in grids.items() if (c := g.to_refine(bins)).size}
+        if not cells:
+            break
+        splitting = {n: grids[n] for n in cells}
+
+        def sub_grid(
+            shape: DatasetProfile,
+            batch: pa.RecordBatch,
+            splitting: dict[str, QuantileGrid] = splitting,
+            cells: dict[str, np.ndarray] = cells,
+        ) -> dict[str, np.ndarray]:
+            return shape.sub_counts_of(batch, splitting, cells)
+
+        sub = run(sub_grid, list(cells))
+        for n, c in cells.items():
+            grids[n] = grids[n].refined(c, sub[n])
+    for n, g in grids.items():
+        found = g.edges(bins)
+        if first.types[n].startswith(("int", "uint")):
+            # Integers in [e_i, e_j) are those in [⌈e_i⌉, ⌈e_j⌉): the same bins, on values.
+            inner = np.unique(np.ceil(found[:-1]))
+            found = np.append(inner, found[-1])
+        edges[n] = found
+    return {n: edges[n] for n in ranges}
 
 
 def _profile_spark(
@@ -273,13 +351,44 @@ def _profile_spark(
     first, _ = run_kernel(df, plan, partial, merged)
     if not fit:
         return first
-    fitted = first.fitted_plan()
+    fitted = first.fitted_plan(edges=fit_edges_exactly(first, plan.bins, _spark_runner(df)))
     if not fitted.edges:
         return replace(first, plan=fitted)
     # The second read bins the numeric columns on the fitted edges.
     numeric = replace(fitted, columns=tuple(fitted.edges))
     second, _ = run_kernel(df.select(*fitted.edges), numeric, histograms, merged)
     return _with_histograms(first, second, fitted)
+
+
+def _spark_runner(df: Any) -> Runner:
+    """Sums of per-batch counts computed in the Spark executors (arrays as ``.npz`` bytes)."""
+    from trustops.engines.spark import run_kernel
+
+    def run(
+        count: Callable[[DatasetProfile, pa.RecordBatch], dict[str, np.ndarray]],
+        columns: list[str],
+    ) -> dict[str, np.ndarray]:
+        def partial(schema: pa.Schema, batches: Iterator[pa.RecordBatch], _: None) -> bytes:
+            shape = DatasetProfile.zero(ProfilePlan(columns=tuple(columns)), schema)
+            total: dict[str, np.ndarray] = {}
+            for batch in batches:
+                if batch.num_rows:
+                    _add_into(total, count(shape, batch))
+            buffer = io.BytesIO()
+            np.savez(buffer, **total)  # type: ignore[arg-type]
+            return buffer.getvalue()
+
+        def merged(parts: list[bytes], schema: pa.Schema, _: None) -> dict[str, np.ndarray]:
+            total: dict[str, np.ndarray] = {}
+            for part in parts:
+                with np.load(io.BytesIO(part), allow_pickle=False) as arrays:
+                    _add_into(total, {k: arrays[k] for k in arrays.files})
+            return total
+
+        result, _ = run_kernel(df.select(*columns), None, partial, merged)
+        return result
+
+    return run
 
 
 def _with_histograms(

@@ -56,6 +56,12 @@ def progress_bar(
         TextColumn("rows"),
         TimeElapsedColumn(),
     ]
+    if total is None:  # rows read so far, no bar to fill
+        columns = [
+            TextColumn("{task.description}"),
+            TextColumn("{task.completed:,} rows read"),
+            TimeElapsedColumn(),
+        ]
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(label, total=total)
 
@@ -119,9 +125,10 @@ def profile_command(
     err = Console(stderr=True)
     ref = load_profile(reference) if reference is not None else None
     total = source_rows(data)
-    passes = 1 if ref is not None else 2
+    # A reference reads the data 3 to 5 times (sketches, edge grids, histograms).
+    passes = 1 if ref is not None else None
     with progress_bar(
-        err, f"Profiling {Path(data).name}", total * passes if total else None
+        err, f"Profiling {Path(data).name}", total * passes if total and passes else None
     ) as tick:
         result = profile(
             data,
@@ -235,7 +242,7 @@ def drift_command(
     else:
         if not isinstance(ref, DatasetProfile):
             total = source_rows(ref)
-            with progress_bar(err, "Profiling the reference", 2 * total if total else None) as t:
+            with progress_bar(err, "Profiling the reference", None) as t:
                 ref = profile(ref, columns=names, progress=t)
         if not isinstance(cur, DatasetProfile):
             total = source_rows(cur)

@@ -51,6 +51,7 @@ import pyarrow as pa
 
 from trustops.core.fairness.counts import GroupCounts
 from trustops.core.profiles.categorical import DEFAULT_MAX_CATEGORIES, CategoricalProfile
+from trustops.core.profiles.edges import QuantileGrid, grid_counts
 from trustops.core.profiles.numeric import (
     DEFAULT_SKETCH_K,
     Histogram,
@@ -223,16 +224,51 @@ class DatasetProfile:
         columns = {name: part for (name, _, _), part in zip(work, parts, strict=True)}
         return DatasetProfile(batch.num_rows, columns, self.kinds, self.types, self.plan)
 
+    def finite_values(self, batch: pa.RecordBatch | pa.Table, name: str) -> np.ndarray:
+        """The finite values of numeric or datetime column ``name`` of ``batch``, as floats."""
+        values = _decoded(batch.column(name))
+        if values.null_count:
+            values = values.drop_null()
+        x = _numeric_values(self.kinds[name], values)
+        return x[np.isfinite(x)]
+
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        """``(min, max)`` of every numeric or datetime column with a finite value."""
+        return {
+            name: (col.minimum, col.maximum)
+            for name, col in self.columns.items()
+            if isinstance(col, NumericProfile)
+            and col.minimum is not None
+            and col.maximum is not None
+        }
+
+    def grid_counts_of(
+        self, batch: pa.RecordBatch | pa.Table, ranges: Mapping[str, tuple[float, float]]
+    ) -> dict[str, np.ndarray]:
+        """Counts of ``batch`` on each column's first edge-fitting grid over ``(min, max)``."""
+        return {
+            name: grid_counts(self.finite_values(batch, name), lo, hi)
+            for name, (lo, hi) in ranges.items()
+        }
+
+    def sub_counts_of(
+        self,
+        batch: pa.RecordBatch | pa.Table,
+        grids: Mapping[str, QuantileGrid],
+        cells: Mapping[str, np.ndarray],
+    ) -> dict[str, np.ndarray]:
+        """Counts of ``batch`` on the sub-cells of each column's ``cells`` (:mod:`.edges`)."""
+        return {
+            name: grids[name].sub_counts(self.finite_values(batch, name), c)
+            for name, c in cells.items()
+        }
+
     def histograms_of(self, batch: pa.RecordBatch | pa.Table) -> dict[str, Histogram]:
         """Exact histograms of ``batch`` on this plan's edges (a reference's second read)."""
 
         def one(item: tuple[str, np.ndarray]) -> Histogram:
             name, edges = item
-            values = _decoded(batch.column(name))
-            if values.null_count:
-                values = values.drop_null()
-            x = _numeric_values(self.kinds[name], values)
-            return Histogram.of(x[np.isfinite(x)], edges)
+            return Histogram.of(self.finite_values(batch, name), edges)
 
         items = list(self.plan.edges.items())
         parts = _map_columns(one, items, batch.num_rows)
@@ -272,15 +308,25 @@ class DatasetProfile:
         merged = counts if self.outcomes is None else self.outcomes.merge(counts)
         return replace(self, outcomes=merged)
 
-    def fitted_plan(self, bins: int | None = None) -> ProfilePlan:
-        """A plan whose histogram edges sit at this profile's quantiles (for a reference)."""
+    def fitted_plan(
+        self, bins: int | None = None, *, edges: Mapping[str, np.ndarray] | None = None
+    ) -> ProfilePlan:
+        """A plan whose histogram edges sit at this profile's quantiles (for a reference).
+
+        ``edges`` are exact ones found by :mod:`.edges` (what ``trustops.profile``
+        does, re-reading the data); without them, the edges are the KLL
+        sketch's approximate quantiles, which vary from run to run.
+        """
         bins = bins or self.plan.bins
-        edges: dict[str, np.ndarray] = {}
-        for name, col in self.columns.items():
-            if isinstance(col, NumericProfile) and col.sketch is not None:
-                fitted = fit_edges(col.sketch, bins)
-                if len(fitted):
-                    edges[name] = fitted
+        if edges is not None:
+            edges = dict(edges)
+        else:
+            edges = {}
+            for name, col in self.columns.items():
+                if isinstance(col, NumericProfile) and col.sketch is not None:
+                    fitted = fit_edges(col.sketch, bins)
+                    if len(fitted):
+                        edges[name] = fitted
         return replace(
             self.plan,
             columns=tuple(self.kinds),
