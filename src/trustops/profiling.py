@@ -313,7 +313,12 @@ def fit_edges_exactly(first: DatasetProfile, bins: int, run: Runner) -> dict[str
             grids[n] = grids[n].refined(c, sub[n])
     for n, g in grids.items():
         found = g.edges(bins)
-        if first.types[n].startswith(("int", "uint")):
+        arrow_type = first.types[n]
+        if (
+            arrow_type.startswith(("int", "uint"))
+            or "values=int" in arrow_type
+            or "values=uint" in arrow_type
+        ):
             # Integers in [e_i, e_j) are those in [⌈e_i⌉, ⌈e_j⌉): the same bins, on values.
             inner = np.unique(np.ceil(found[:-1]))
             found = np.append(inner, found[-1])

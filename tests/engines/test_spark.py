@@ -82,9 +82,8 @@ def test_a_reference_fitted_on_spark_equals_the_one_fitted_in_process(
     assert sum(seen) == 2 * 4000  # both reads report progress
     assert on_spark.rows == here.rows and on_spark.kinds == here.kinds
     assert set(on_spark.plan.edges) == set(here.plan.edges)
-    # Exact parts and moments equal; the edges come from randomised sketches, so
-    # each engine's edges differ within the rank error ...
-    assert without_histograms(on_spark) == without_histograms(here)
+    # Exact parts, moments, edges and histograms equal (edges from exact grid counts) ...
+    assert on_spark == here
     # ... and on Spark's edges the in-process histograms are the same counts.
     assert profile(table, reference=on_spark) == on_spark
     for name in on_spark.plan.edges:
