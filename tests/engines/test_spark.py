@@ -23,7 +23,7 @@ from trustops.engines.spark import arrow_schema, run_kernel
 from trustops.errors import MissingValuesError
 from trustops.profiling import profile
 
-from .test_sources import frame, without_histograms
+from .test_sources import frame
 
 
 @pytest.fixture(scope="module")
