@@ -32,6 +32,7 @@ from trustops.core.profiles import CategoricalProfile, DatasetProfile, NumericPr
 
 __all__ = [
     "multivariate_line",
+    "out_of_range_line",
     "profile_table",
     "rich_table",
     "to_html",
@@ -80,6 +81,20 @@ def multivariate_line(report: DriftReport) -> str | None:
     )
 
 
+def out_of_range_line(report: DriftReport) -> str | None:
+    """Numeric columns with too many values outside the reference's range, or ``None``."""
+    o = report.details.get("out_of_range")
+    if not o or not o.get("flagged"):
+        return None
+    rates = {c["column"]: c["rate"] for c in o["columns"]}
+    listed = ", ".join(f"{name} ({rates[name]:.1%})" for name in o["flagged"])
+    return f"Outside the reference's range (> {o['max_rate']:.0%} of values): {listed}"
+
+
+def _notes(report: DriftReport) -> list[str]:
+    return [line for line in (multivariate_line(report), out_of_range_line(report)) if line]
+
+
 def rich_table(report: DriftReport) -> Table:
     """One row per column: method, statistic, p-value, threshold, verdict."""
     title = (
@@ -87,7 +102,7 @@ def rich_table(report: DriftReport) -> Table:
         f"{len(report.features)} features drifted (share {report.share_drifted:.2f}; "
         f"dataset drift {'YES' if report.dataset_drift else 'no'} at ≥ {report.drift_share})"
     )
-    t = Table(title=escape(title), caption=escape(multivariate_line(report) or ""))
+    t = Table(title=escape(title), caption=escape("\n".join(_notes(report))))
     for name in ("column", "kind", "role", "method", "statistic", "p-value", "threshold", "drift"):
         t.add_column(
             name, justify="right" if name in ("statistic", "p-value", "threshold") else "left"
@@ -135,7 +150,7 @@ def to_markdown(report: DriftReport) -> str:
         f"- reference rows: {report.reference_rows}; current rows: {report.current_rows}",
         f"- drifted features: {report.share_drifted:.2f} of those compared "
         f"(dataset drift: {'yes' if report.dataset_drift else 'no'}, at ≥ {report.drift_share})",
-        *([f"- {multivariate_line(report)}"] if multivariate_line(report) else []),
+        *(f"- {line}" for line in _notes(report)),
         "",
         "| column | kind | role | method | statistic | p-value | threshold | drift |",
         "|---|---|---|---|---:|---:|---:|---|",
@@ -258,7 +273,7 @@ def to_html(
         f"<title>trustops drift report</title><style>{_CSS}</style></head><body>"
         f"<h1>Drift report</h1><p>Mode: {html.escape(report.mode)}; reference rows: "
         f"{report.reference_rows}; current rows: {report.current_rows}.</p><p>{summary}</p>"
-        + (f"<p>{html.escape(line)}</p>" if (line := multivariate_line(report)) else "")
+        + "".join(f"<p>{html.escape(line)}</p>" for line in _notes(report))
         + "<table><thead><tr><th>column</th><th>kind</th><th>role</th><th>method</th>"
         "<th>statistic</th><th>p-value</th><th>threshold</th><th>drift</th><th>note</th>"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"

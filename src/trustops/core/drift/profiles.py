@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from trustops.core.anomalies.out_of_range import OutOfRangeReport, out_of_range_rates
 from trustops.core.drift import statistics as st
 from trustops.core.drift.report import METHODS, TESTS, ColumnDrift, DriftReport
 from trustops.core.profiles import (
@@ -61,6 +62,7 @@ __all__ = [
     "choose_method",
     "compare_profiles",
     "compare_samples",
+    "out_of_range",
     "threshold_for",
 ]
 
@@ -465,7 +467,25 @@ def compare_profiles(
         drift_share=drift_share,
         reference_rows=reference.rows,
         current_rows=current.rows,
+        details={"out_of_range": out_of_range(reference, current, names).to_dict()},
     )
+
+
+def out_of_range(
+    reference: DatasetProfile, current: DatasetProfile, columns: Sequence[str]
+) -> OutOfRangeReport:
+    """Share of each numeric column's current values outside the reference's range.
+
+    The counts are the current histogram's out-of-range bins on the
+    reference's edges (:func:`trustops.core.anomalies.out_of_range_rates`,
+    flagged above 1%).
+    """
+    counts = {}
+    for name in columns:
+        col = current.columns.get(name)
+        if isinstance(col, NumericProfile) and col.histogram is not None:
+            counts[name] = (col.histogram.below, col.histogram.above, col.count)
+    return out_of_range_rates(counts)
 
 
 def compare_samples(
