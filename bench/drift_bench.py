@@ -170,9 +170,17 @@ def _reset_hwm() -> bool:
 
 
 def settle() -> int:
-    """Collect garbage, trim the heap, and return the RSS (bytes)."""
+    """Collect garbage, return freed memory to the OS, and return the RSS (bytes).
+
+    Arrow's own allocator (mimalloc or jemalloc) keeps freed pages too (e.g.
+    those ``pandas.read_parquet`` used); a later Arrow allocation would reuse
+    them without raising RSS, so they are released as well.
+    """
     gc.collect()
     malloc_trim()
+    pa = sys.modules.get("pyarrow")
+    if pa is not None:
+        pa.default_memory_pool().release_unused()
     return _rss_statm()
 
 
@@ -551,6 +559,29 @@ def trustops_phases(ref: Any, cur: Any, repeat: int) -> dict[str, Any]:
     phases["  5 categorical columns only"] = (w, c)
     w, c, _ = timed(lambda: compare_profiles(ref_p, cur_p))
     phases["compare_profiles (25 columns)"] = (w, c)
+
+    # The KLL sketch updates by themselves (the same calls the kernel makes), serially and
+    # on two threads: does the binding release the GIL so the column threads overlap?
+    from concurrent.futures import ThreadPoolExecutor
+
+    from datasketches import kll_doubles_sketch
+
+    arrays = [
+        np.array(t.column(n).combine_chunks().drop_null().to_numpy(zero_copy_only=False), "f8")
+        for t in (ref_t, cur_t)
+        for n in num
+    ]
+
+    def sketch(x: np.ndarray) -> Any:
+        s = kll_doubles_sketch(ref_p.plan.sketch_k)
+        s.update(x)
+        return s
+
+    w, c, _ = timed(lambda: [sketch(x) for x in arrays])
+    phases[f"KLL sketch updates alone ({len(arrays)} columns x rows), serial"] = (w, c)
+    with ThreadPoolExecutor(2) as pool:
+        w, c, _ = timed(lambda: list(pool.map(sketch, arrays)))
+    phases["KLL sketch updates alone, on 2 threads"] = (w, c)
 
     # cProfile sees only the main thread: run the columns serially for it.
     import trustops.core.profiles.dataset as dataset_mod
