@@ -14,8 +14,10 @@ Three parts.
    on the first 10,000 rows (first-call costs and lazy imports stay out), and
    only then starts the timer. Contenders:
 
-   - trustops: ``detect_drift(ref, cur)`` (profiles the reference in two passes,
-     the current in one on the reference's edges, compares all 25 columns).
+   - trustops: ``detect_drift(ref, cur)`` (profiles the reference: a first pass
+     for moments, sketches and counts, exact passes that place the histogram
+     edges, a histogram pass; then the current in one pass on the reference's
+     edges; compares all 25 columns).
    - Evidently: ``Report([DataDriftPreset()], include_tests=True).run(
      reference_data=..., current_data=...)`` with the new (0.7) API on
      ``Dataset.from_pandas`` with an explicit ``DataDefinition`` (the 20
@@ -57,14 +59,20 @@ Three parts.
 
 3. **Spark** local mode (``local[2]``): ``profile(spark.read.parquet(path))``
    on ``--spark-rows`` rows (default 10,000,000; same generator) beside the
-   in-process ``profile(path)``. The histogram edges of a reference profile
-   come from KLL sketches, whose compaction is randomised (two in-process runs
-   differ too), so the check is: (a) every exact part of the two reference
-   profiles is equal (rows, counts, nulls, NaN/inf, min, max, category
-   counts; mean and m2 to 1e-9 relative); (b) the in-process histogram counts
-   on the Spark profile's edges equal the Spark profile's; (c) with a shared
-   reference, ``profile(spark_df, reference=R) == profile(path, reference=R)``
-   (``DatasetProfile.__eq__``: histograms bin by bin included).
+   in-process ``profile(path)``, both as a reference profile (edges fitted)
+   and with ``reference=``. Checks: (a) every exact part of the two reference
+   profiles is equal (rows, counts, nulls, NaN/inf, min, max, category counts,
+   histogram totals; mean and m2 to 1e-9 relative); (b) the in-process
+   histogram counts on the Spark profile's edges equal the Spark profile's;
+   (c) with a shared reference ``R``, ``profile(spark_df, reference=R) ==
+   profile(path, reference=R)``; (d) ``profile(spark_df) == profile(path)``
+   (``DatasetProfile.__eq__``: edges and histograms bin by bin included).
+   One more Spark reference profile with 1M-row Arrow batches instead of
+   Spark's default 10,000 is timed for information.
+
+   The streaming section also reads the file without profiling it, through
+   trustops's reader and through two alternatives, to show how much of the
+   peak is the reader's.
 
 Data files go to ``--workdir`` (default: a new temporary directory), are
 reused when present (names carry rows, seed and generator version) and are
@@ -126,6 +134,7 @@ TELEMETRY_OFF = {
 }
 
 WARMUP_ROWS = 10_000
+DEFAULT_BATCH_ROWS = 1 << 20  # trustops.engines.sources.DEFAULT_BATCH_SIZE
 
 
 # --- memory (as in fairness_bench.py) -----------------------------------------
@@ -544,19 +553,19 @@ def trustops_phases(ref: Any, cur: Any, repeat: int) -> dict[str, Any]:
     ref_t = pa.Table.from_batches(list(ref_src.batches()), schema=ref_src.schema)
     cur_t = pa.Table.from_batches(list(cur_src.batches()), schema=cur_src.schema)
     w, c, ref_p = timed(lambda: profile(ref_t))
-    phases["profile(reference): two passes"] = (w, c)
+    phases["profile(reference): all passes (fits the edges)"] = (w, c)
     num = [n for n in ref_t.column_names if n.startswith("num_")]
     cat = [n for n in ref_t.column_names if n.startswith("cat_")]
     w, c, _ = timed(lambda: profile(ref_t, columns=num))
-    phases["  20 numeric columns only (moments, KLL, histogram pass)"] = (w, c)
+    phases["  reference, 20 numeric columns only"] = (w, c)
     w, c, _ = timed(lambda: profile(ref_t, columns=cat))
-    phases["  5 categorical columns only (exact counts)"] = (w, c)
+    phases["  reference, 5 categorical columns only"] = (w, c)
     w, c, cur_p = timed(lambda: profile(cur_t, reference=ref_p))
     phases["profile(current, reference=): one pass"] = (w, c)
     w, c, _ = timed(lambda: profile(cur_t, reference=ref_p, columns=num))
-    phases["  20 numeric columns only"] = (w, c)
+    phases["  current, 20 numeric columns only"] = (w, c)
     w, c, _ = timed(lambda: profile(cur_t, reference=ref_p, columns=cat))
-    phases["  5 categorical columns only"] = (w, c)
+    phases["  current, 5 categorical columns only"] = (w, c)
     w, c, _ = timed(lambda: compare_profiles(ref_p, cur_p))
     phases["compare_profiles (25 columns)"] = (w, c)
 
@@ -658,11 +667,18 @@ def child_stream(args: argparse.Namespace) -> dict[str, Any]:
     import_s = time.perf_counter() - t0
     import pyarrow as pa
 
+    if args.variant != "profile":
+        return child_read(args.path, args.variant)
     profile(pa.table({"x": [1.0, 2.0], "s": ["a", "b"]}))  # warm-up: lazy imports
     baseline = settle()
+    rows_read = [0]
+
+    def progress(n: int) -> None:
+        rows_read[0] += n
+
     with PeakRSS() as m:
         w, c = time.perf_counter(), time.process_time()
-        p = profile(args.path)
+        p = profile(args.path, progress=progress)
         wall, cpu = time.perf_counter() - w, time.process_time() - c
     cols = {}
     for name, col in p.columns.items():
@@ -675,7 +691,54 @@ def child_stream(args: argparse.Namespace) -> dict[str, Any]:
         "baseline": baseline,
         "ru_maxrss": ru_maxrss_bytes(),
         "rows": p.rows,
+        "rows_read": rows_read[0],
         "columns": cols,
+        "arrow_pool": pa.default_memory_pool().backend_name,
+        "arrow_max": pa.default_memory_pool().max_memory(),
+    }
+
+
+READ_VARIANTS = {
+    "trustops": "trustops's reader: open_source(path).batches() (pyarrow.dataset to_batches)",
+    "no-prebuffer": "the same to_batches with ParquetFragmentScanOptions(pre_buffer=False)",
+    "iter-batches": "pyarrow.parquet.ParquetFile(path, pre_buffer=False).iter_batches()",
+}
+
+
+def child_read(path: str, variant: str) -> dict[str, Any]:
+    """Read every batch of ``path`` and drop it: the reader's own memory, without profiling."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    from trustops.engines.sources import DEFAULT_BATCH_SIZE, open_source
+
+    def batches() -> Any:
+        if variant == "trustops":
+            return open_source(path).batches()
+        if variant == "no-prebuffer":
+            return ds.dataset(path, format="parquet").to_batches(
+                batch_size=DEFAULT_BATCH_SIZE,
+                batch_readahead=2,
+                fragment_readahead=1,
+                fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False),
+            )
+        return pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=DEFAULT_BATCH_SIZE)
+
+    baseline = settle()
+    rows = 0
+    with PeakRSS() as m:
+        w = time.perf_counter()
+        for b in batches():
+            rows += b.num_rows
+        wall = time.perf_counter() - w
+    return {
+        "variant": variant,
+        "rows": rows,
+        "wall": wall,
+        "peak": m.peak,
+        "baseline": baseline,
+        "arrow_max": pa.default_memory_pool().max_memory(),
     }
 
 
@@ -810,6 +873,7 @@ def child_spark(args: argparse.Namespace) -> dict[str, Any]:
             "hist_on_spark_edges": hist_b,
             "same_edges": same_edges,
             "with_reference_equal": spark_cur == local_cur,
+            "reference_equal": spark_ref == local_ref,
             "with_reference_diffs": _exact_parts_diff(spark_cur, local_cur),
             "with_reference_hist_equal": all(
                 spark_cur.columns[n].histogram == local_cur.columns[n].histogram
@@ -1124,13 +1188,34 @@ def section_stream(args: argparse.Namespace, workdir: Path, created: list[Path])
         f"({fmt_mb(STREAM_PEAK_TARGET)}) | {'MET' if ok else 'MISSED'} |"
     )
     print(
-        f"\nprofile(path) reads the file twice (sketches, then histograms on the fitted edges); "
-        f"ru_maxrss of the child {fmt_mb(r['ru_maxrss'])}; columns: "
+        f"\nrows read (progress callback, all passes): {r['rows_read']:,} = "
+        f"{r['rows_read'] / r['rows']:.1f}x the file's rows (the first pass reads every column, "
+        "the edge-fitting and histogram passes only the numeric ones); peak allocation of "
+        f"Arrow's pool ({r['arrow_pool']}): {fmt_mb(r['arrow_max'])}; ru_maxrss of the child "
+        f"{fmt_mb(r['ru_maxrss'])}; columns: "
         + ", ".join(
             f"{n} {c['kind']} {c['count']:,} values + {c['nulls']:,} nulls"
             for n, c in r["columns"].items()
         )
     )
+    print(
+        "\nthe reader alone (every batch read and dropped, no profiling; one child each; "
+        f"{DEFAULT_BATCH_ROWS:,}-row batches):\n"
+    )
+    print("| reader | time (s) | peak RSS | peak - baseline | Arrow pool peak allocation |")
+    print("|---|---:|---:|---:|---:|")
+    for variant, label in READ_VARIANTS.items():
+        q = run_child(
+            ["--child", "stream", "--path", str(path), "--variant", variant],
+            workdir / f"result-read-{variant}.json",
+        )
+        if "error" in q:
+            print(f"| {label} | failed | | | |")
+            continue
+        print(
+            f"| {label} | {fmt_s(q['wall'])} | {fmt_mb(q['peak'])} | "
+            f"{fmt_mb(q['peak'] - q['baseline'])} | {fmt_mb(q['arrow_max'])} |"
+        )
 
 
 def section_spark(args: argparse.Namespace, workdir: Path, created: list[Path]) -> None:
@@ -1156,7 +1241,8 @@ def section_spark(args: argparse.Namespace, workdir: Path, created: list[Path]) 
     print("| step | Spark local[2] (s) | in-process (s) | Spark / in-process |")
     print("|---|---:|---:|---:|")
     print(
-        f"| reference profile (two passes) | {fmt_s(r['spark_ref_s'])} | {fmt_s(r['local_ref_s'])} "
+        f"| reference profile (fits the edges) | {fmt_s(r['spark_ref_s'])} | "
+        f"{fmt_s(r['local_ref_s'])} "
         f"| {r['spark_ref_s'] / r['local_ref_s']:.2f}x |"
     )
     print(
@@ -1181,8 +1267,7 @@ def section_spark(args: argparse.Namespace, workdir: Path, created: list[Path]) 
         f"- (a) reference profiles, exact parts (rows, counts, nulls, NaN/inf, min, max, category "
         f"counts, histogram totals; mean and m2 to 1e-9): "
         f"{'EQUAL' if not diffs else 'DIFFER: ' + '; '.join(diffs[:10])}; max relative mean "
-        f"difference {r['max_mean_rel']:.2g}; same histogram edges: {r['same_edges']} (KLL "
-        "compaction is randomised, so edges fitted from sketches may differ between runs)"
+        f"difference {r['max_mean_rel']:.2g}; same histogram edges: {r['same_edges']}"
     )
     print(
         f"- (b) in-process histogram counts on the Spark reference's edges equal Spark's: "
@@ -1196,7 +1281,11 @@ def section_spark(args: argparse.Namespace, workdir: Path, created: list[Path]) 
         + (f"; {'; '.join(r['with_reference_diffs'][:10])}" if r["with_reference_diffs"] else "")
         + ")"
     )
-    verdict = not diffs and hist_ok and r["with_reference_equal"]
+    print(
+        "- (d) profile(spark_df) == profile(path) (whole reference profiles, edges and "
+        f"histograms included): {'EQUAL' if r['reference_equal'] else 'DIFFER'}"
+    )
+    verdict = not diffs and hist_ok and r["with_reference_equal"] and r["reference_equal"]
     met = "MET" if verdict else "MISSED"
     print(f"\nSpark target (completes, equals the in-process profile): {met}")
 
@@ -1223,6 +1312,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cur", help=argparse.SUPPRESS)
     ap.add_argument("--path", help=argparse.SUPPRESS)
     ap.add_argument("--scratch", help=argparse.SUPPRESS)
+    ap.add_argument("--variant", default="profile", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -1275,6 +1365,7 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         p.unlink(missing_ok=True)
     print(f"\nload average at end (1/5/15 min): {_load()}")
+    print(f"source at end: trustops at git {git_state()}")
     return 0
 
 
