@@ -22,7 +22,7 @@ Example:
     >>> cur = pa.table({"x": rng.normal(1, 1, 5000), "c": rng.choice(["a", "b"], 5000)})
     >>> report = detect_drift(ref, cur)
     >>> [(c.column, c.method, c.drift_detected) for c in report.columns]
-    [('x', 'psi', True), ('c', 'psi', False)]
+    [('x', 'ks', True), ('c', 'z', False)]
     >>> report.share_drifted
     0.5
 """
@@ -45,7 +45,7 @@ from trustops.core.drift.compat import (
 )
 from trustops.core.drift.profiles import compare_profiles, compare_samples
 from trustops.core.drift.report import METHODS, ColumnDrift, DriftReport
-from trustops.core.profiles import DatasetProfile, column_kind
+from trustops.core.profiles import DatasetProfile, NumericProfile, column_kind
 from trustops.engines.sources import open_source
 from trustops.errors import InputError, MissingColumnError, UnsupportedError, UsageError
 from trustops.profiling import Progress, profile
@@ -146,7 +146,13 @@ def detect_drift(
         ref = profile(reference, columns=columns, progress=progress)
         cur = current
         if not isinstance(cur, DatasetProfile):
-            cur = profile(current, reference=ref, columns=columns, progress=progress)
+            cur = profile(
+                current,
+                reference=ref,
+                columns=columns,
+                progress=progress,
+                sketches=current_needs_sketches(ref, method),
+            )
         return compare_profiles(
             ref,
             cur,
@@ -197,6 +203,23 @@ def detect_drift(
         drift_share=drift_share,
         reference_rows=ref_table.num_rows,
         current_rows=cur_table.num_rows,
+    )
+
+
+def current_needs_sketches(reference: DatasetProfile, method: str) -> bool:
+    """Whether comparing with ``method`` uses the current data's quantile sketches.
+
+    Wasserstein reads both quantile functions. KS is bounded by the exact
+    histograms; the sketches narrow it only when they hold every value
+    (rank error 0), i.e. when the reference is small. Nothing else reads them,
+    and they are most of the cost of profiling a numeric column.
+    """
+    if method == "wasserstein":
+        return True
+    return all(
+        col.rank_error == 0.0
+        for col in reference.columns.values()
+        if isinstance(col, NumericProfile) and col.sketch is not None
     )
 
 

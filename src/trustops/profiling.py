@@ -195,6 +195,7 @@ def profile(
     max_categories: int = DEFAULT_MAX_CATEGORIES,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    sketches: bool = True,
 ) -> DatasetProfile:
     """Profile ``data`` (any supported source; see the module docstring).
 
@@ -210,7 +211,13 @@ def profile(
         sketch_k: KLL sketch size (rank error ≈ 1.33% at 200).
         max_categories: exact category counts up to this many distinct values.
         batch_size: rows per Arrow batch read from the source.
-        progress: called with the rows read after each batch (both passes).
+        progress: called with the rows read after each batch (every read).
+        sketches: build the KLL quantile sketches of numeric columns; without
+            them (faster: the sketch is most of a numeric column's cost), a
+            profile made with ``reference=`` still has exact moments and
+            histograms, which is all PSI, chi-square, KS bounds and the
+            distances need. Only a reference profile needs them (quantiles,
+            Wasserstein, and exact small-sample KS).
 
     Raises:
         MissingColumnError: a column asked for is not in the data.
@@ -229,6 +236,12 @@ def profile(
             batch_size=batch_size,
         )
     plan = _plan(reference, columns, bins, sketch_k, max_categories)
+    if not sketches:
+        if reference is None:
+            raise UsageError(
+                "a reference profile needs its sketches", hint="pass sketches=False with reference="
+            )
+        plan = replace(plan, sketch_k=0)
     spec = OutcomeSpec.of(outcomes)
     if _is_spark(data):
         return _profile_spark(data, plan, spec, fit=reference is None, progress=progress)
@@ -276,6 +289,12 @@ def _local_runner(source: BatchSource, progress: Progress | None) -> Runner:
     return run
 
 
+def _is_integer(arrow_type: str) -> bool:
+    return arrow_type.startswith(("int", "uint")) or (
+        "values=int" in arrow_type or "values=uint" in arrow_type
+    )
+
+
 def fit_edges_exactly(first: DatasetProfile, bins: int, run: Runner) -> dict[str, np.ndarray]:
     """Histogram edges at the quantiles of every numeric column (``core.profiles.edges``).
 
@@ -289,11 +308,16 @@ def fit_edges_exactly(first: DatasetProfile, bins: int, run: Runner) -> dict[str
     if not varying:
         return edges
 
+    integers = frozenset(n for n in varying if _is_integer(first.types[n]))
+
     def first_grid(shape: DatasetProfile, batch: pa.RecordBatch) -> dict[str, np.ndarray]:
-        return shape.grid_counts_of(batch, varying)
+        return shape.grid_counts_of(batch, varying, integers)
 
     counts = run(first_grid, list(varying))
-    grids = {n: QuantileGrid.start(lo, hi, counts[n]) for n, (lo, hi) in varying.items()}
+    grids = {
+        n: QuantileGrid.start(lo, hi, counts[n], integer=n in integers)
+        for n, (lo, hi) in varying.items()
+    }
     for _ in range(MAX_REFINEMENTS):
         cells = {n: c for n, g in grids.items() if (c := g.to_refine(bins)).size}
         if not cells:
@@ -313,12 +337,7 @@ def fit_edges_exactly(first: DatasetProfile, bins: int, run: Runner) -> dict[str
             grids[n] = grids[n].refined(c, sub[n])
     for n, g in grids.items():
         found = g.edges(bins)
-        arrow_type = first.types[n]
-        if (
-            arrow_type.startswith(("int", "uint"))
-            or "values=int" in arrow_type
-            or "values=uint" in arrow_type
-        ):
+        if _is_integer(first.types[n]):
             # Integers in [e_i, e_j) are those in [⌈e_i⌉, ⌈e_j⌉): the same bins, on values.
             inner = np.unique(np.ceil(found[:-1]))
             found = np.append(inner, found[-1])

@@ -213,7 +213,7 @@ def drift_command(
     -o drift.html --fail-on dataset
     """
     from trustops.core.profiles import DatasetProfile
-    from trustops.drift import detect_drift
+    from trustops.drift import current_needs_sketches, detect_drift
     from trustops.engines.files import write_text
     from trustops.profiling import profile, source_rows
     from trustops.reports.drift import rich_table, to_html, to_json, to_markdown
@@ -247,7 +247,13 @@ def drift_command(
         if not isinstance(cur, DatasetProfile):
             total = source_rows(cur)
             with progress_bar(err, "Profiling the current data", total) as t:
-                cur = profile(cur, reference=ref, columns=names, progress=t)
+                cur = profile(
+                    cur,
+                    reference=ref,
+                    columns=names,
+                    progress=t,
+                    sketches=current_needs_sketches(ref, method),
+                )
         ref_profile, cur_profile = ref, cur
         report = detect_drift(
             ref,

@@ -67,13 +67,14 @@ def test_sketch_ks_flags_exactly_the_shifted_columns(shifted_million) -> None:  
         assert c.statistic == c.bounds[0]
 
 
-def test_default_mode_is_psi_at_scale_and_quiet_on_unchanged_columns(shifted_million) -> None:  # type: ignore[no-untyped-def]
-    ref, cur, _, _ = shifted_million
-    report = compare_profiles(ref, cur)
-    assert {c.method for c in report.columns} == {"psi"}
-    # A 0.02 sd shift is far below PSI's 0.1 threshold: nothing is flagged.
-    assert report.drifted_columns == []
-    assert report.share_drifted == 0.0 and not report.dataset_drift
+def test_default_mode_flags_exactly_the_shifted_columns(shifted_million) -> None:  # type: ignore[no-untyped-def]
+    ref, cur, shifted, exact = shifted_million
+    report = compare_profiles(ref, cur)  # method="auto": KS on numeric columns
+    assert {c.method for c in report.columns} == {"ks"}
+    assert set(report.drifted_columns) == shifted
+    assert {c.column: c.drift_detected for c in report.columns} == exact
+    # PSI measures effect size: a 0.02 sd shift is far below its 0.1 threshold.
+    assert compare_profiles(ref, cur, method="psi").drifted_columns == []
 
 
 @pytest.mark.parametrize("shift", [0.0, 0.05, 0.3])
@@ -109,7 +110,7 @@ def test_out_of_range_mass_counts_for_psi() -> None:
     cur = current_profile(pa.table({"x": r + 2.0}), ref)
     col = cur.columns["x"]
     assert col.histogram is not None and col.histogram.above == 10_000
-    result = compare_profiles(ref, cur).column("x")
+    result = compare_profiles(ref, cur, method="psi").column("x")
     assert result.method == "psi" and result.drift_detected and result.statistic > 1
 
 
@@ -144,10 +145,11 @@ def test_binary_categorical_uses_z_for_small_samples() -> None:
     ("kind", "n", "distinct", "method"),
     [
         ("numeric", 1000, None, "ks"),
-        ("numeric", 1001, None, "psi"),
+        ("numeric", 1_000_000, None, "ks"),
         ("categorical", 500, 2, "z"),
         ("categorical", 500, 3, "chi2"),
-        ("boolean", 10_000, 2, "psi"),
+        ("boolean", 10_000, 2, "z"),
+        ("categorical", 10_000, 7, "chi2"),
     ],
 )
 def test_auto_method_table(kind: str, n: int, distinct: int | None, method: str) -> None:
@@ -207,7 +209,7 @@ def test_columns_thresholds_and_roles() -> None:
         compare_profiles(ref, cur, method="z", columns=["x"])
     # Over a whole table, an inapplicable method falls back to auto, with a note.
     fallback = compare_profiles(ref, cur, method="z").column("x")
-    assert fallback.method == "psi" and "does not apply" in (fallback.note or "")
+    assert fallback.method == "ks" and "does not apply" in (fallback.note or "")
 
 
 def test_type_change_and_all_null_columns_are_explicit() -> None:

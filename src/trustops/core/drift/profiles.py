@@ -22,11 +22,12 @@ edges (fine bins at the reference's quantiles, plus out-of-range bins), so:
   midpoint rule), divided by the reference's standard deviation (Evidently's
   normed Wasserstein).
 
-``method="auto"`` chooses as Evidently does by sample size, with PSI for
-large samples: for a reference of at most 1,000 values, ``ks`` for numeric
+``method="auto"`` picks a test at every sample size: ``ks`` for numeric
 columns, ``chi2`` for categorical columns with more than two values and ``z``
-for two; above 1,000 values, ``psi`` (threshold 0.1, the common "moderate
-shift" cut-off; 0.25 is "significant").
+for two (p < 0.05). The profile-based KS is conservative, so at scale it
+flags real shifts without the false alarms of a sketch-only KS. For an effect
+size instead of a test, ask for ``psi`` (0.1 "moderate", 0.25 "significant")
+or ``wasserstein``.
 
 :func:`compare_samples` is the exact mode: the same choices on raw values,
 with the SciPy statistics (``ks_2samp``, ``wasserstein_distance``) and PSI on
@@ -56,7 +57,6 @@ from trustops.errors import InputError, MissingColumnError, UsageError
 __all__ = [
     "COARSE_BINS",
     "DEFAULT_THRESHOLDS",
-    "SMALL_SAMPLE",
     "auto_method",
     "chi_square_homogeneity",
     "choose_method",
@@ -67,7 +67,6 @@ __all__ = [
 ]
 
 COARSE_BINS = 10
-SMALL_SAMPLE = 1000
 WASSERSTEIN_GRID = 1000
 DEFAULT_THRESHOLDS = {
     "ks": 0.05,
@@ -84,9 +83,12 @@ CATEGORICAL_ONLY = ("z",)
 
 
 def auto_method(kind: str, n_reference: int, n_distinct: int | None) -> str:
-    """The statistic ``method="auto"`` picks (see the module docstring)."""
-    if n_reference > SMALL_SAMPLE:
-        return "psi"
+    """The statistic ``method="auto"`` picks (see the module docstring).
+
+    ``n_reference`` is in the signature for rules that depend on sample size
+    (Evidently's do; see the compatibility mode); the default's tests need none.
+    """
+    del n_reference
     if kind in ("numeric", "datetime"):
         return "ks"
     return "z" if n_distinct is not None and n_distinct <= 2 else "chi2"
@@ -208,6 +210,11 @@ def _numeric(
         "current_count": cur.count,
     }
     if method == "wasserstein":
+        if ref.sketch is None or cur.sketch is None:
+            raise UsageError(
+                f"column {name!r}: wasserstein needs the quantile sketches of both profiles",
+                hint="profile the current data with sketches (the default)",
+            )
         u = st.quantile_midpoints(WASSERSTEIN_GRID)
         w = st.wasserstein_from_quantiles(ref.quantiles(u), cur.quantiles(u))
         value = st.normalized_wasserstein(w, ref.std or 0.0)
@@ -446,7 +453,7 @@ def compare_profiles(
         >>> cur = DatasetProfile.zero(plan, t2.schema).update(t2)
         >>> r = compare_profiles(ref, cur)
         >>> r.columns[0].method, r.columns[0].drift_detected
-        ('psi', True)
+        ('ks', True)
     """
     _check_method(method)
     if not 0.0 < drift_share <= 1.0:

@@ -19,6 +19,9 @@ multiset of values only, never on batching, partitioning or order:
    ``r_k``; the edges are the distinct ones, ``min`` first, plus one edge just
    above ``max``.
 
+An integer column spanning fewer than 65,536 values gets one cell per
+integer instead: its exact distribution in one read, edges on its values.
+
 Every step sums per-batch counts, so it runs over a stream or inside Spark
 like the rest of a profile, and gives the same edges however the data is split.
 
@@ -39,10 +42,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GRID", "MAX_REFINEMENTS", "QuantileGrid", "constant_edges", "grid_counts"]
+__all__ = [
+    "GRID",
+    "INTEGER_SPAN",
+    "MAX_REFINEMENTS",
+    "QuantileGrid",
+    "constant_edges",
+    "grid_counts",
+    "integer_grid",
+]
 
 GRID = 4096
 MAX_REFINEMENTS = 2
+INTEGER_SPAN = 1 << 16
 _REFINE_SHARE = 8  # split a cell holding more than 1/8 of a bin's values
 
 
@@ -58,10 +70,23 @@ def constant_edges(value: float) -> np.ndarray:
     return np.array([value, np.nextafter(value, math.inf)])
 
 
-def grid_counts(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Exact counts of finite ``values`` in ``[lo, hi]`` on the first grid."""
+def integer_grid(lo: float, hi: float) -> bool:
+    """Whether an integer column spans few enough values to count each one (one cell per value)."""
+    return hi - lo < INTEGER_SPAN
+
+
+def grid_counts(values: np.ndarray, lo: float, hi: float, *, integer: bool = False) -> np.ndarray:
+    """Exact counts of finite ``values`` in ``[lo, hi]`` on the first grid.
+
+    For an integer column spanning fewer than :data:`INTEGER_SPAN` values,
+    one cell per integer: the counts are the exact distribution, so no
+    refinement is ever needed.
+    """
     if not hi > lo:
         return np.array([len(values)], dtype=np.int64)
+    if integer and integer_grid(lo, hi):
+        span = int(hi - lo) + 1
+        return np.bincount((values - lo).astype(np.int64), minlength=span).astype(np.int64)
     width = (hi - lo) / GRID
     return np.bincount(_cells(values, lo, width, GRID), minlength=GRID).astype(np.int64)
 
@@ -83,10 +108,16 @@ class QuantileGrid:
     atomic: np.ndarray | None = None  # cells whose parent's values all fell in them
 
     @staticmethod
-    def start(lo: float, hi: float, counts: np.ndarray) -> QuantileGrid:
+    def start(lo: float, hi: float, counts: np.ndarray, *, integer: bool = False) -> QuantileGrid:
         """The first grid, from :func:`grid_counts` summed over every batch."""
         if not hi > lo:
             return QuantileGrid(lo, hi, np.array([lo]), np.array([0.0]), counts)
+        if integer and integer_grid(lo, hi):
+            n = len(counts)
+            atomic = np.ones(n, dtype=bool)  # one value per cell: nothing to split
+            return QuantileGrid(
+                lo, hi, lo + np.arange(n, dtype=np.float64), np.ones(n), counts, 0, atomic
+            )
         width = (hi - lo) / GRID
         starts = lo + np.arange(GRID) * width
         return QuantileGrid(lo, hi, starts, np.full(GRID, width), counts)
