@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -366,3 +367,90 @@ def test_duckdb_objects() -> None:
 def test_a_spark_frame_is_not_read_here(spark: Any) -> None:
     with pytest.raises(UsageError, match="inside Spark"):
         open_source(spark.createDataFrame([(1,)], ["a"]))
+
+
+# --- pandas strings as dictionaries, Parquet file by file ------------------------------
+
+DICT_ROWS = 120_000  # above the identity factorization's minimum
+
+
+def string_frame(rows: int = DICT_ROWS, seed: int = 3) -> pd.DataFrame:
+    """Object columns whose rows share their string objects, as after ``read_parquet``."""
+    rng = np.random.default_rng(seed)
+    levels = np.array(["a", "b", "", "é", None, np.nan, "long " * 20], dtype=object)
+    return pd.DataFrame(
+        {
+            "city": levels[rng.integers(0, len(levels), rows)],
+            "few": np.array(["x", "y"], dtype=object)[rng.integers(0, 2, rows)],
+            "cat": pd.Categorical(
+                np.array(["p", "q", None], dtype=object)[rng.integers(0, 3, rows)]
+            ),
+            "x": rng.normal(size=rows),
+        }
+    )
+
+
+def test_pandas_string_columns_become_dictionaries_with_the_same_profile() -> None:
+    df = string_frame()
+    src = open_source(df, batch_size=7000)
+    for name in ("city", "few", "cat"):
+        assert pa.types.is_dictionary(src.schema.field(name).type), name
+        assert pa.types.is_string(src.schema.field(name).type.value_type), name
+    table = pa.Table.from_batches(list(src.batches()), schema=src.schema)
+    expected = pa.Table.from_pandas(df, preserve_index=False)
+    for name in ("city", "few"):
+        assert table.column(name).cast(pa.string()).equals(expected.column(name)), name
+    reference = profile(df)
+    for other in (expected, pl.from_arrow(expected)):
+        assert profile(other) == reference
+        assert profile(other, reference=reference) == profile(df, reference=reference)
+    assert profile(df, batch_size=7000) == reference
+    city = reference.columns["city"]
+    assert isinstance(city, CategoricalProfile) and city.counts is not None
+    is_null = df["city"].isna()
+    assert city.nulls == int(is_null.sum())
+    assert city.counts == dict(Counter(df["city"][~is_null]))
+    assert reference.kinds["city"] == reference.kinds["cat"] == "categorical"
+
+
+def test_pandas_object_columns_the_identity_path_does_not_take() -> None:
+    rows = DICT_ROWS
+    # One object a row (CPython shares one-character strings: "3" would be shared).
+    per_row = np.array([f"v{i % 7}" for i in range(rows)]).astype(object)
+    nothing = np.full(rows, None, dtype=object)
+    src = open_source(pd.DataFrame({"s": per_row, "n": nothing}))
+    assert src.schema.field("s").type == pa.string()
+    assert src.schema.field("n").type == pa.null()
+    assert profile(pd.DataFrame({"s": per_row})) == profile(pa.table({"s": per_row.tolist()}))
+    mixed = np.array([1, "a"] * (rows // 2), dtype=object)
+    with pytest.raises(InputError, match="'m' mixes value types"):
+        open_source(pd.DataFrame({"x": np.zeros(rows), "m": mixed}))
+    numbers = np.array([1, 2] * (rows // 2), dtype=object)
+    assert open_source(pd.DataFrame({"k": numbers})).schema.field("k").type == pa.int64()
+
+
+def test_parquet_is_read_row_group_by_row_group_with_the_same_profile(tmp_path: Path) -> None:
+    df = string_frame(30_000)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    path = tmp_path / "groups.parquet"
+    pq.write_table(table, path, row_group_size=4000)
+    assert pq.ParquetFile(path).metadata.num_row_groups > 1
+    src = open_source(path, batch_size=2500)
+    batches = list(src.batches())
+    assert all(0 < b.num_rows <= 2500 for b in batches)
+    assert all(b.schema.equals(src.schema) for b in batches)
+    assert sum(b.num_rows for b in batches) == src.num_rows == 30_000
+    assert profile(path, batch_size=2500) == profile(table) == profile(df)
+    # Files that store a column as large_string are read with the first file's types.
+    root = tmp_path / "parts"
+    root.mkdir()
+    pq.write_table(table.slice(0, 10_000), root / "a.parquet", row_group_size=3000)
+    big = table.slice(10_000).cast(
+        pa.schema(
+            [pa.field("few", pa.large_string()) if f.name == "few" else f for f in table.schema]
+        )
+    )
+    pq.write_table(big, root / "b.parquet", row_group_size=3000)
+    parts = open_source(root, batch_size=2500)
+    assert all(b.schema.equals(parts.schema) for b in parts.batches())
+    assert profile(root) == profile(table)

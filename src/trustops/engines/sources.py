@@ -6,10 +6,11 @@ reference profile reads the data twice: once for the sketches that place the
 bin edges, once for the histograms on them). Supported sources:
 
 - in memory: a PyArrow ``Table``/``RecordBatch``, a pandas ``DataFrame``, a
-  Polars ``DataFrame``, a dict of arrays (converted to Arrow once and kept);
+  Polars ``DataFrame``, a dict of arrays (converted to Arrow once and kept;
+  pandas ``object`` columns of strings become dictionary arrays);
 - streamed in bounded memory: a Polars ``LazyFrame`` (run once per read by
   the streaming engine, in batches), a Parquet file, a directory of Parquet files or a glob
-  pattern (``logs/*.parquet``) through :mod:`pyarrow.dataset`, a DuckDB
+  pattern (``logs/*.parquet``, read file by file, row group by row group), a DuckDB
   relation (``duckdb.sql("SELECT ...")``);
 - a CSV file (read whole with PyArrow; convert big CSVs to Parquet first).
 
@@ -100,16 +101,76 @@ def _check_unique_names(names: list[str], where: str) -> None:
 
 
 def _from_pandas(df: Any, batch_size: int) -> BatchSource:
-    _check_unique_names([str(c) for c in df.columns], "the pandas DataFrame")
+    names = [str(c) for c in df.columns]
+    _check_unique_names(names, "the pandas DataFrame")
+    # Object columns of strings shared between rows become dictionary arrays
+    # without hashing every string; every other column goes through Arrow.
+    encoded: dict[int, pa.Array] = {}
+    for i in range(len(names)):
+        column = df.iloc[:, i]
+        if column.dtype == object:
+            array = _strings_as_dictionary(column.to_numpy())
+            if array is not None:
+                encoded[i] = array
+    rest = [i for i in range(len(names)) if i not in encoded]
     try:
-        table = pa.Table.from_pandas(df, preserve_index=False, nthreads=2)
+        converted = (
+            pa.Table.from_pandas(
+                df,
+                preserve_index=False,
+                nthreads=2,
+                columns=[df.columns[i] for i in rest] if encoded else None,
+            )
+            if rest or not encoded
+            else None
+        )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        column = _column_in_message(str(exc), [str(c) for c in df.columns])
-        where = f"column {column!r}" if column else "a column"
+        column_name = _column_in_message(str(exc), names)
+        where = f"column {column_name!r}" if column_name else "a column"
         raise InputError(
             f"{where} mixes value types and cannot be profiled: {str(exc).splitlines()[0]}"
         ) from None
+    if not encoded:
+        assert converted is not None
+        return _in_memory("pandas DataFrame", converted, batch_size)
+    columns: list[pa.Array | pa.ChunkedArray] = []
+    fields: list[pa.Field] = []
+    for i, name in enumerate(names):
+        if i in encoded:
+            columns.append(encoded[i])
+            fields.append(pa.field(name, encoded[i].type))
+        else:
+            assert converted is not None
+            j = rest.index(i)
+            columns.append(converted.column(j))
+            fields.append(converted.schema.field(j))
+    table = pa.Table.from_arrays(columns, schema=pa.schema(fields))
     return _in_memory("pandas DataFrame", table, batch_size)
+
+
+def _strings_as_dictionary(values: Any) -> pa.DictionaryArray | None:
+    """An object column of strings as a dictionary array, or ``None`` (use Arrow's path).
+
+    Factorizes by object identity first (:func:`trustops.engines.columns._factorize_by_identity`,
+    ``None`` unless rows share their string objects, as after ``read_parquet``
+    or ``read_csv``); ``None`` and NaN become nulls, as ``Table.from_pandas``
+    makes them. Columns holding anything but strings take Arrow's path, which
+    types them or reports the mix.
+    """
+    import numpy as np
+
+    from trustops.engines.columns import _factorize_by_identity
+
+    found = _factorize_by_identity(values)
+    if found is None:
+        return None
+    codes, uniques = found
+    if not uniques or any(type(u) is not str for u in uniques):
+        return None
+    codes = np.asarray(codes)
+    missing = codes < 0
+    indices = pa.array(codes.astype(np.int32, copy=False), mask=missing if missing.any() else None)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(uniques, type=pa.string()))
 
 
 def _column_in_message(message: str, names: list[str]) -> str | None:
@@ -179,7 +240,6 @@ def _hidden(f: Path, root: Path) -> bool:
 
 
 def _from_parquet(path: str, batch_size: int) -> BatchSource:
-    import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
     files = _parquet_files(path)
@@ -202,16 +262,33 @@ def _from_parquet(path: str, batch_size: int) -> BatchSource:
                 + _schema_difference(first_schema, schema)
             )
     assert first_schema is not None
-    dataset = ds.dataset(files, format="parquet", schema=first_schema)
     name = Path(files[0]).name if len(files) == 1 else f"{path} ({len(files)} files)"
     _check_unique_names(first_schema.names, name)
+    schema = first_schema.remove_metadata()
 
     def read() -> Iterator[pa.RecordBatch]:
-        yield from dataset.to_batches(
-            batch_size=batch_size, batch_readahead=2, fragment_readahead=1
-        )
+        # File after file, row group after row group, without pre-buffering: a
+        # dataset scan pre-buffers a whole file's column chunks and queues decoded
+        # batches ahead of a slower reader, so its memory grows with the file.
+        for f in files:
+            with pq.ParquetFile(f, pre_buffer=False) as parquet:
+                for batch in parquet.iter_batches(batch_size=batch_size, use_threads=True):
+                    yield _conformed(batch, schema)
 
-    return BatchSource(name, first_schema.remove_metadata(), rows, read)
+    return BatchSource(name, schema, rows, read)
+
+
+def _conformed(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """``batch`` with the types of ``schema`` (a file may say large_string for string)."""
+    if batch.schema.equals(schema, check_metadata=False):
+        return batch
+    return pa.RecordBatch.from_arrays(
+        [
+            column if column.type == field.type else column.cast(field.type)
+            for column, field in zip(batch.columns, schema, strict=True)
+        ],
+        schema=schema,
+    )
 
 
 # Parquet stores these pairs alike (a writer's Arrow schema hint is all that differs),

@@ -9,12 +9,13 @@ from functools import reduce
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from trustops.core.profiles import CategoricalProfile
-from trustops.core.profiles.categorical import HLL_LG_K
+from trustops.core.profiles.categorical import HLL_LG_K, value_counts
 
 # Three standard errors of an HLL estimate with 2^14 registers.
 HLL_BOUND = 3 * 1.04 / math.sqrt(2**HLL_LG_K)
@@ -125,3 +126,65 @@ def test_sketch_estimates_within_their_bounds(parts: int) -> None:
     assert all(k in listed for k, n in truth.items() if n > err)
     assert [k for k, _ in p.top(5)] == [k for k, _ in truth.most_common(5)]
     assert abs(p.distinct - len(truth)) <= HLL_BOUND * len(truth)
+
+
+# --- dictionary arrays: counted from their indices ---------------------------------
+
+
+def decoded_counts(values: pa.Array) -> tuple[list[object], list[int], int]:
+    plain = values.dictionary_decode()
+    vc = pc.value_counts(plain.drop_null())
+    return vc.field("values").to_pylist(), vc.field("counts").to_pylist(), plain.null_count
+
+
+def test_dictionary_counts_merge_duplicate_entries_and_skip_unused_ones() -> None:
+    # "a" twice, "unused" never indexed, a null entry in the dictionary itself.
+    dictionary = pa.array(["a", "b", None, "a", "unused", "", "c"])
+    indices = pa.array([3, 1, None, 0, 2, 5, 3, 6, 1, 0], type=pa.int8())
+    values = pa.DictionaryArray.from_arrays(indices, dictionary)
+    expected = (["a", "b", "", "c"], [4, 2, 1, 1], 2)  # in order of first appearance
+    assert value_counts(values) == decoded_counts(values) == expected
+    p = CategoricalProfile.of(values)
+    assert (p.count, p.nulls, p.counts) == (8, 2, {"a": 4, "b": 2, "": 1, "c": 1})
+    assert p == CategoricalProfile.of(values.dictionary_decode())
+    # Slices, chunked arrays, only nulls, an empty dictionary, unsigned indices.
+    assert value_counts(values.slice(4, 3)) == decoded_counts(values.slice(4, 3))
+    chunked = pa.chunked_array([values.slice(0, 5), values.slice(5)])
+    assert value_counts(chunked) == expected
+    only_nulls = pa.DictionaryArray.from_arrays(pa.array([None, 2, None], pa.int32()), dictionary)
+    assert value_counts(only_nulls) == ([], [], 3)
+    empty = pa.DictionaryArray.from_arrays(pa.array([None], pa.int32()), pa.array([], pa.string()))
+    assert value_counts(empty) == ([], [], 1)
+    unsigned = pa.DictionaryArray.from_arrays(
+        pa.array([1, 1, 0], pa.uint8()), pa.array([True, False])
+    )
+    assert value_counts(unsigned) == ([False, True], [2, 1], 0)
+
+
+@given(
+    st.lists(CATEGORY, min_size=1, max_size=8),
+    st.lists(st.one_of(st.none(), st.integers(0, 7)), max_size=60),
+)
+def test_dictionary_counts_equal_the_decoded_counts(
+    dictionary: list[object], picks: list[int | None]
+) -> None:
+    indices = [None if i is None else i % len(dictionary) for i in picks]
+    values = pa.DictionaryArray.from_arrays(
+        pa.array(indices, pa.int32()), pa.array(dictionary, pa.string())
+    )
+    assert value_counts(values) == decoded_counts(values)
+    assert CategoricalProfile.of(values, max_categories=2) == CategoricalProfile.of(
+        values.dictionary_decode(), max_categories=2
+    )
+
+
+def test_a_sketched_dictionary_column_matches_its_decoded_values() -> None:
+    # Past the cap the sketch is fed the counts in order: the same order as decoded.
+    words = pa.array([f"w{i}" for i in range(5000)])
+    rng = np.random.default_rng(5)
+    values = pa.DictionaryArray.from_arrays(
+        pa.array(rng.zipf(1.3, 50_000) % 5000, pa.int32()), words
+    )
+    p = CategoricalProfile.of(values, max_categories=100)
+    assert not p.exact
+    assert p == CategoricalProfile.of(values.dictionary_decode(), max_categories=100)

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from datasketches import (
@@ -46,10 +47,12 @@ def sketch_key(value: Any) -> str:
     return str(value)
 
 
-def value_counts(values: pa.Array) -> tuple[list[Any], list[int], int]:
+def value_counts(values: pa.Array | pa.ChunkedArray) -> tuple[list[Any], list[int], int]:
     """Distinct non-null values, their counts, and the number of nulls."""
-    if pa.types.is_dictionary(values.type):
-        values = values.dictionary_decode()
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.DictionaryArray):
+        return _dictionary_counts(values)
     nulls = values.null_count
     if nulls:
         values = values.drop_null()
@@ -57,6 +60,42 @@ def value_counts(values: pa.Array) -> tuple[list[Any], list[int], int]:
         return [], [], nulls
     vc = pc.value_counts(values)
     return vc.field("values").to_pylist(), vc.field("counts").to_pylist(), nulls
+
+
+def _dictionary_counts(values: pa.DictionaryArray) -> tuple[list[Any], list[int], int]:
+    """:func:`value_counts` of a dictionary array from its indices, without decoding.
+
+    Counts the codes with ``np.bincount``; only the used entries of the
+    dictionary are turned into Python values. Entries that repeat a value (a
+    dictionary is not required to be unique) are merged; unused entries and
+    null entries of the dictionary itself are skipped (rows pointing at a null
+    entry count as nulls, as they do once decoded).
+    """
+    nulls = values.null_count
+    dictionary = values.dictionary
+    if len(values) == nulls or len(dictionary) == 0:
+        return [], [], len(values)
+    indices = values.indices
+    if nulls:
+        indices = indices.drop_null()
+    codes = indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+    tally = np.bincount(codes, minlength=len(dictionary))
+    # In order of first appearance, as pc.value_counts of the decoded values lists
+    # them (a sketch built from the counts once past max_categories depends on it).
+    first = np.full(len(dictionary), len(codes), dtype=np.intp)
+    np.minimum.at(first, codes, np.arange(len(codes), dtype=np.intp))
+    used = np.flatnonzero(tally)
+    used = used[np.argsort(first[used], kind="stable")]
+    keys = dictionary.take(pa.array(used, type=pa.int64()))
+    totals = tally[used]
+    if keys.null_count:
+        valid = np.asarray(keys.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        nulls += int(totals[~valid].sum())
+        keys, totals = keys.filter(pa.array(valid)), totals[valid]
+    merged: dict[Any, int] = {}
+    for key, n in zip(keys.to_pylist(), totals.tolist(), strict=True):
+        merged[key] = merged.get(key, 0) + n
+    return list(merged), list(merged.values()), nulls
 
 
 @dataclass(frozen=True, slots=True, eq=False)
