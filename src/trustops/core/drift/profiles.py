@@ -36,6 +36,7 @@ the reference's exact deciles.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -62,6 +63,7 @@ __all__ = [
     "choose_method",
     "compare_profiles",
     "compare_samples",
+    "ks_pvalue_fast",
     "out_of_range",
     "threshold_for",
 ]
@@ -190,6 +192,33 @@ def chi_square_homogeneity(ref_counts: np.ndarray, cur_counts: np.ndarray) -> tu
     return float(res.statistic), float(res.pvalue)
 
 
+#: Above this effective sample size the KS p-value uses Stephens' approximation.
+KS_EXACT_BELOW = 10_000
+
+
+def ks_pvalue_fast(d: float, n_ref: int, n_cur: int) -> float:
+    """Two-sided KS p-value: SciPy's ``kstwo`` law up to ``n_e = 10,000``, then Stephens'.
+
+    ``n_e = n_ref·n_cur/(n_ref + n_cur)``. SciPy's finite-n law (what
+    ``ks_2samp(method="asymp")`` uses, :func:`.statistics.ks_pvalue`) takes up to
+    a second per call at ``n_e`` in the hundreds of thousands; beyond 10,000
+    the Kolmogorov limit with Stephens' (1970) correction,
+    ``P(K > (√n_e + 0.12 + 0.11/√n_e)·D)``, is within 0.1% of it around
+    p = 0.05 (a few percent far in the tail, where no verdict depends on it).
+
+    Example:
+        >>> round(ks_pvalue_fast(0.003, 1_000_000, 1_000_000), 4)
+        0.0002
+    """
+    en = n_ref * n_cur / (n_ref + n_cur)
+    if en <= KS_EXACT_BELOW:
+        return st.ks_pvalue(d, n_ref, n_cur)
+    from scipy.stats import kstwobign
+
+    root = math.sqrt(en)
+    return float(kstwobign.sf((root + 0.12 + 0.11 / root) * d))
+
+
 def _sketch_points(a: NumericProfile, b: NumericProfile) -> np.ndarray:
     items: list[float] = []
     for p in (a, b):
@@ -242,7 +271,7 @@ def _numeric(
             upper = min(upper, d_sketch + eps)
             if eps == 0.0:  # both sketches hold every value: D is exact
                 lower = upper = d_sketch
-        p = st.ks_pvalue(lower, ref.count, cur.count)
+        p = ks_pvalue_fast(lower, ref.count, cur.count)
         return ColumnDrift(
             **base,
             statistic=lower,
