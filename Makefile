@@ -25,8 +25,11 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# Fairness (10M rows) and drift (1M x 25 vs Evidently, NannyML, whylogs; 50M-row
+# streaming; Spark): about 30 minutes; `bench/drift_bench.py --quick` is a smoke run.
 bench: $(STAMP)
 	$(PY) bench/fairness_bench.py
+	$(PY) bench/drift_bench.py
 
 # Re-pin every dependency after changing pyproject.toml (no URLs, no paths).
 lock:
