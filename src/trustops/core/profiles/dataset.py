@@ -199,7 +199,10 @@ class DatasetProfile:
             expected = plan.kinds.get(name)
             if expected is not None and kind != expected and "null" not in (kind, expected):
                 raise TypeChangedError(name, expected, kind, where="in the reference")
-            kinds[name], types[name] = kind, str(arrow_type)
+            # A dictionary column is described by its values' type: pandas categories
+            # and strings read as dictionaries look like the same column elsewhere.
+            shown = arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type
+            kinds[name], types[name] = kind, str(shown)
             columns[name] = _zero_column(kind, name, plan)
         return DatasetProfile(0, columns, kinds, types, plan)
 
@@ -213,10 +216,14 @@ class DatasetProfile:
         for name, kind in self.kinds.items():
             if name not in batch.schema.names:
                 raise MissingColumnError(name, available=batch.schema.names)
-            values = _decoded(batch.column(name))
+            values = batch.column(name)
+            if isinstance(values, pa.ChunkedArray):
+                values = values.combine_chunks()
             found = column_kind(values.type)
             if found != kind and found != "null":
                 raise TypeChangedError(name, kind, found, where="in earlier batches")
+            if kind not in ("categorical", "boolean"):  # categories count codes, undecoded
+                values = _decoded(values)
             work.append((name, kind, values))
         plan = self.plan
 
