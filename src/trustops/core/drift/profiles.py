@@ -330,6 +330,14 @@ def _categorical(
         "current_count": cur.count,
         "note": None if exact else "from frequent-items sketches (approximate counts)",
     }
+    return _category_drift(base, keys, r, c)
+
+
+def _category_drift(
+    base: dict[str, Any], keys: Sequence[Any], r: np.ndarray, c: np.ndarray
+) -> ColumnDrift:
+    """The verdict of one categorical column from its aligned category counts."""
+    name, method, threshold = base["column"], base["method"], base["threshold"]
     if method == "z":
         if len(keys) > 2:
             raise UsageError(
@@ -337,9 +345,10 @@ def _categorical(
                 hint="use method='chi2', 'psi' or 'jensenshannon'",
             )
         # Evidently's indicator: "not the first category in sorted order".
-        s_ref = float(r[1:].sum())
-        s_cur = float(c[1:].sum())
-        z, p = st.two_proportion_z_test(s_ref, float(r.sum()), s_cur, float(c.sum()))
+        first = min(range(len(keys)), key=lambda i: sketch_key(keys[i]))
+        z, p = st.two_proportion_z_test(
+            float(r.sum() - r[first]), float(r.sum()), float(c.sum() - c[first]), float(c.sum())
+        )
         return ColumnDrift(
             **base, statistic=z, p_value=p, drift_detected=_verdict("z", z, p, threshold)
         )
@@ -595,24 +604,4 @@ def compare_samples(
             drift_detected=_verdict(chosen, statistic, p_value, limit),
         )
     keys, rv, cv = st.aligned_category_counts(ref, cur)
-    if chosen == "z":
-        if len(keys) > 2:
-            raise UsageError(f"column {name!r} has {len(keys)} categories; the z-test needs two")
-        order = sorted(range(len(keys)), key=lambda i: sketch_key(keys[i]))
-        first = order[0]
-        z, p = st.two_proportion_z_test(
-            float(rv.sum() - rv[first]),
-            float(rv.sum()),
-            float(cv.sum() - cv[first]),
-            float(cv.sum()),
-        )
-        return ColumnDrift(
-            **base, statistic=z, p_value=p, drift_detected=_verdict("z", z, p, limit)
-        )
-    statistic, p_value = _count_statistic(chosen, rv, cv)
-    return ColumnDrift(
-        **base,
-        statistic=statistic,
-        p_value=p_value,
-        drift_detected=_verdict(chosen, statistic, p_value, limit),
-    )
+    return _category_drift(base, keys, rv, cv)
