@@ -699,7 +699,7 @@ def child_stream(args: argparse.Namespace) -> dict[str, Any]:
 
 
 READ_VARIANTS = {
-    "trustops": "trustops's reader: open_source(path).batches() (pyarrow.dataset to_batches)",
+    "trustops": "trustops's reader: open_source(path).batches() (ParquetFile, pre_buffer=False)",
     "no-prebuffer": "the same to_batches with ParquetFragmentScanOptions(pre_buffer=False)",
     "iter-batches": "pyarrow.parquet.ParquetFile(path, pre_buffer=False).iter_batches()",
 }
