@@ -137,8 +137,13 @@ def demo(
     for c in drift.columns:
         if c.drift_detected:
             console.print(
-                f"[bold red]drift:[/] {escape(c.column)}: {c.method} = {c.statistic:.3f} "
-                f"≥ {c.threshold} (reference vs production histograms in drift.html)"
+                f"[bold red]drift:[/] {escape(c.column)}: {c.method} = {c.statistic:.3f}, "
+                + (
+                    f"p = {c.p_value:.2g} < {c.threshold}"
+                    if c.p_value is not None
+                    else f"≥ {c.threshold}"
+                )
+                + " (reference vs production histograms in drift.html)"
             )
     console.print(pii_table(pii))
     for col in pii.columns:

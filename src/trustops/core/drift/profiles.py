@@ -278,7 +278,7 @@ def _numeric(
             p_value=p,
             drift_detected=_verdict("ks", lower, p, threshold),
             bounds=(lower, max(upper, lower)),
-            note=None if lower == upper else "lower bound of D; p-value from it (conservative)",
+            note=None if lower == upper else "D's lower bound (conservative)",
         )
     groups = coarse_groups(rh.in_range)
     r = _coarse(rh.counts, groups, outer=method != "chi2")
