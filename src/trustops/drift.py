@@ -89,6 +89,7 @@ def detect_drift(
     progress: Progress | None = None,
     multivariate: bool = False,
     seed: int = 0,
+    js_base: float | None = None,
 ) -> DriftReport:
     """Compare ``current`` with ``reference``, column by column.
 
@@ -110,6 +111,8 @@ def detect_drift(
             from current rows (raw data needed; scikit-learn); its
             cross-validated ROC AUC is in ``report.details["multivariate"]``.
         seed: the domain classifier's sampling and fitting seed.
+        js_base: the logarithm's base of the Jensen–Shannon distance (default
+            e, as Evidently; 2 gives a distance in [0, 1], as NannyML).
 
     Raises:
         MissingColumnError: a named column is absent on either side.
@@ -135,6 +138,7 @@ def detect_drift(
             target=target,
             drift_share=drift_share,
             progress=progress,
+            js_base=js_base,
         )
         names = [c.column for c in report.features]
         details = {
@@ -162,6 +166,7 @@ def detect_drift(
             prediction=prediction,
             target=target,
             drift_share=drift_share,
+            js_base=js_base,
         )
     for side, data in (("reference", reference), ("current", current)):
         if isinstance(data, DatasetProfile):
@@ -194,6 +199,7 @@ def detect_drift(
                 threshold,
                 roles[name],
                 columns is not None,
+                js_base,
             )
         )
     return DriftReport(
@@ -275,6 +281,7 @@ def _exact_column(
     threshold: float | Mapping[str, float] | None,
     role: str,
     explicit: bool,
+    js_base: float | None = None,
 ) -> ColumnDrift:
     if kind in ("null", "other"):
         return ColumnDrift(
@@ -286,7 +293,15 @@ def _exact_column(
         if numeric:
             ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
         return compare_samples(
-            name, kind, ref, cur, method=method, threshold=threshold, role=role, explicit=explicit
+            name,
+            kind,
+            ref,
+            cur,
+            method=method,
+            threshold=threshold,
+            role=role,
+            explicit=explicit,
+            js_base=js_base,
         )
     peer_kind: Kind = "numeric" if numeric else "categorical"
     limit = threshold.get(name) if isinstance(threshold, Mapping) else threshold

@@ -191,6 +191,10 @@ def drift_command(
         Path | None,
         typer.Option("--output", "-o", help="Write the output to this file instead."),
     ] = None,
+    js_base: Annotated[
+        float | None,
+        typer.Option("--js-base", help="Log base of the Jensen-Shannon distance (default e; 2)."),
+    ] = None,
     multivariate: Annotated[
         bool,
         typer.Option(
@@ -238,6 +242,7 @@ def drift_command(
                 prediction=prediction,
                 target=target,
                 drift_share=drift_share,
+                js_base=js_base,
             )
     else:
         if not isinstance(ref, DatasetProfile):
@@ -264,6 +269,7 @@ def drift_command(
             prediction=prediction,
             target=target,
             drift_share=drift_share,
+            js_base=js_base,
         )
     if multivariate:
         from dataclasses import replace

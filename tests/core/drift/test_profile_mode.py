@@ -263,3 +263,23 @@ def test_column_drift_dict_round_trip() -> None:
     assert ColumnDrift.from_dict(c.to_dict()) == c
     inf = ColumnDrift("g", "categorical", "chi2", float("inf"), 0.0, 0.05, True)
     assert inf.to_dict()["statistic"] == "inf"
+
+
+def test_jensen_shannon_log_base_is_a_parameter() -> None:
+    from scipy.spatial.distance import jensenshannon
+
+    ref = reference_profile(pa.table({"g": ["a"] * 600 + ["b"] * 400}))
+    cur = current_profile(pa.table({"g": ["a"] * 300 + ["b"] * 700}), ref)
+    natural = compare_profiles(ref, cur, method="jensenshannon").column("g").statistic
+    base2 = compare_profiles(ref, cur, method="jensenshannon", js_base=2).column("g").statistic
+    assert natural == pytest.approx(jensenshannon([0.6, 0.4], [0.3, 0.7]), rel=1e-12)
+    assert base2 == pytest.approx(jensenshannon([0.6, 0.4], [0.3, 0.7], base=2), rel=1e-12)
+    exact = compare_samples(
+        "g",
+        "categorical",
+        np.array(["a", "b"] * 50),
+        np.array(["a"] * 80 + ["b"] * 20),
+        method="jensenshannon",
+        js_base=2,
+    )
+    assert exact.statistic == pytest.approx(jensenshannon([0.5, 0.5], [0.8, 0.2], base=2))

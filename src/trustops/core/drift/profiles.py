@@ -4,7 +4,8 @@
 made with ``reference=`` has its numeric columns binned on the reference's
 edges (fine bins at the reference's quantiles, plus out-of-range bins), so:
 
-- ``psi``, ``kl``, ``jensenshannon`` (natural log, as Evidently) and
+- ``psi``, ``kl``, ``jensenshannon`` (natural log as Evidently, or ``js_base=2``
+  for a distance in [0, 1] as NannyML) and
   ``hellinger`` use about :data:`COARSE_BINS` bins of equal reference mass,
   made by joining adjacent fine bins (the reference's deciles by default); the
   out-of-range bins stay separate, so mass outside the reference's range
@@ -151,13 +152,15 @@ def _coarse(hist_counts: np.ndarray, groups: np.ndarray, outer: bool) -> np.ndar
     return inner
 
 
-def _count_statistic(method: str, r: np.ndarray, c: np.ndarray) -> tuple[float, float | None]:
+def _count_statistic(
+    method: str, r: np.ndarray, c: np.ndarray, js_base: float | None = None
+) -> tuple[float, float | None]:
     if method == "psi":
         return st.population_stability_index(r, c), None
     if method == "kl":
         return st.kl_divergence(r, c), None
     if method == "jensenshannon":
-        return st.jensen_shannon_distance(r, c), None
+        return st.jensen_shannon_distance(r, c, base=js_base), None
     if method == "hellinger":
         return st.hellinger_distance(r, c), None
     if method == "chi2":
@@ -228,7 +231,13 @@ def _sketch_points(a: NumericProfile, b: NumericProfile) -> np.ndarray:
 
 
 def _numeric(
-    name: str, kind: str, ref: NumericProfile, cur: NumericProfile, method: str, threshold: float
+    name: str,
+    kind: str,
+    ref: NumericProfile,
+    cur: NumericProfile,
+    method: str,
+    threshold: float,
+    js_base: float | None = None,
 ) -> ColumnDrift:
     base: dict[str, Any] = {
         "column": name,
@@ -283,7 +292,7 @@ def _numeric(
     groups = coarse_groups(rh.in_range)
     r = _coarse(rh.counts, groups, outer=method != "chi2")
     c = _coarse(ch.counts, groups, outer=method != "chi2")
-    statistic, p_value = _count_statistic(method, r, c)
+    statistic, p_value = _count_statistic(method, r, c, js_base)
     return ColumnDrift(
         **base,
         statistic=statistic,
@@ -319,6 +328,7 @@ def _categorical(
     cur: CategoricalProfile,
     method: str,
     threshold: float,
+    js_base: float | None = None,
 ) -> ColumnDrift:
     keys, r, c, exact = _category_vectors(ref, cur)
     base: dict[str, Any] = {
@@ -330,11 +340,15 @@ def _categorical(
         "current_count": cur.count,
         "note": None if exact else "from frequent-items sketches (approximate counts)",
     }
-    return _category_drift(base, keys, r, c)
+    return _category_drift(base, keys, r, c, js_base)
 
 
 def _category_drift(
-    base: dict[str, Any], keys: Sequence[Any], r: np.ndarray, c: np.ndarray
+    base: dict[str, Any],
+    keys: Sequence[Any],
+    r: np.ndarray,
+    c: np.ndarray,
+    js_base: float | None = None,
 ) -> ColumnDrift:
     """The verdict of one categorical column from its aligned category counts."""
     name, method, threshold = base["column"], base["method"], base["threshold"]
@@ -352,7 +366,7 @@ def _category_drift(
         return ColumnDrift(
             **base, statistic=z, p_value=p, drift_detected=_verdict("z", z, p, threshold)
         )
-    statistic, p_value = _count_statistic(method, r, c)
+    statistic, p_value = _count_statistic(method, r, c, js_base)
     return ColumnDrift(
         **base,
         statistic=statistic,
@@ -381,6 +395,7 @@ def _column(
     threshold: float | Mapping[str, float] | None,
     role: str,
     explicit: bool,
+    js_base: float | None = None,
 ) -> ColumnDrift:
     rk, ck = reference.kinds[name], current.kinds[name]
     ref, cur = reference.columns[name], current.columns[name]
@@ -403,9 +418,9 @@ def _column(
     chosen, fallback = choose_method(method, kind, ref.count, _distinct(ref, cur), name, explicit)
     limit = threshold_for(chosen, name, threshold)
     if isinstance(ref, NumericProfile) and isinstance(cur, NumericProfile):
-        result = _numeric(name, kind, ref, cur, chosen, limit)
+        result = _numeric(name, kind, ref, cur, chosen, limit, js_base)
     elif isinstance(ref, CategoricalProfile) and isinstance(cur, CategoricalProfile):
-        result = _categorical(name, kind, ref, cur, chosen, limit)
+        result = _categorical(name, kind, ref, cur, chosen, limit, js_base)
     else:
         raise AssertionError((name, type(ref), type(cur)))
     if fallback:
@@ -478,6 +493,7 @@ def compare_profiles(
     prediction: str | None = None,
     target: str | None = None,
     drift_share: float = 0.5,
+    js_base: float | None = None,
 ) -> DriftReport:
     """Drift of every column of ``current`` against ``reference`` (see the module docstring).
 
@@ -502,7 +518,7 @@ def compare_profiles(
             names.append(role_col)
     roles = _roles(names, prediction, target)
     results = tuple(
-        _column(n, reference, current, method, threshold, roles[n], columns is not None)
+        _column(n, reference, current, method, threshold, roles[n], columns is not None, js_base)
         for n in names
     )
     return DriftReport(
@@ -543,6 +559,7 @@ def compare_samples(
     threshold: float | Mapping[str, float] | None = None,
     role: str = "feature",
     explicit: bool = True,
+    js_base: float | None = None,
 ) -> ColumnDrift:
     """Exact-mode drift of one column from raw values (missing values already removed).
 
@@ -596,7 +613,7 @@ def compare_samples(
         if chosen == "chi2":
             rc = _coarse(rc, np.arange(len(edges) - 1), outer=False)
             cc = _coarse(cc, np.arange(len(edges) - 1), outer=False)
-        statistic, p_value = _count_statistic(chosen, rc.astype(float), cc.astype(float))
+        statistic, p_value = _count_statistic(chosen, rc.astype(float), cc.astype(float), js_base)
         return ColumnDrift(
             **base,
             statistic=statistic,
@@ -604,4 +621,4 @@ def compare_samples(
             drift_detected=_verdict(chosen, statistic, p_value, limit),
         )
     keys, rv, cv = st.aligned_category_counts(ref, cur)
-    return _category_drift(base, keys, rv, cv)
+    return _category_drift(base, keys, rv, cv, js_base)
