@@ -609,6 +609,7 @@ def trustops_phases(ref: Any, cur: Any, repeat: int) -> dict[str, Any]:
         dataset_mod._PARALLEL_ROWS = saved
     buf = io.StringIO()
     stats = pstats.Stats(prof, stream=buf)
+    stats.strip_dirs()  # no paths of this machine in the output (BENCHMARKS.md quotes it)
     stats.sort_stats("tottime").print_stats(18)
     lines = buf.getvalue().splitlines()
     start = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls")), 0)
@@ -1346,7 +1347,7 @@ def main(argv: list[str] | None = None) -> int:
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()))
     print(f"load average at start (1/5/15 min): {_load()}")
     print(f"memory: {hwm_method()}, after gc.collect() and glibc malloc_trim(0)")
-    print(f"workdir: {workdir}\n")
+    print(f"workdir: {'--workdir' if args.workdir else 'a temporary directory'}\n")
     try:
         if not args.skip_drift:
             section_drift(args, workdir, created)
