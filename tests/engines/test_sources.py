@@ -454,3 +454,13 @@ def test_parquet_is_read_row_group_by_row_group_with_the_same_profile(tmp_path: 
     parts = open_source(root, batch_size=2500)
     assert all(b.schema.equals(parts.schema) for b in parts.batches())
     assert profile(root) == profile(table)
+
+
+def test_a_duckdb_query_given_as_text(tmp_path: Path) -> None:
+    table = pa.table({"x": [1.5, 2.5, None, 4.0], "g": ["a", "b", "a", None]})
+    pq.write_table(table, tmp_path / "t.parquet")
+    query = f"duckdb:SELECT * FROM '{tmp_path / 't.parquet'}'"
+    assert profile(query) == profile(table)
+    assert profile(f"{query} WHERE x > 2").rows == 2
+    with pytest.raises(InputError, match="DuckDB cannot run the query"):
+        open_source("duckdb:SELEC 1")

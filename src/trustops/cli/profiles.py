@@ -83,7 +83,10 @@ def _data_or_profile(path: str) -> Any:
 @app.command("profile")
 def profile_command(
     data: Annotated[
-        str, typer.Argument(help="CSV or Parquet file, Parquet directory, or glob pattern.")
+        str,
+        typer.Argument(
+            help="CSV or Parquet file, Parquet directory, glob pattern, or duckdb:SELECT ..."
+        ),
     ],
     output: Annotated[
         Path | None,
@@ -127,8 +130,9 @@ def profile_command(
     total = source_rows(data)
     # A reference reads the data 3 to 5 times (sketches, edge grids, histograms).
     passes = 1 if ref is not None else None
+    label = "a DuckDB query" if data.startswith("duckdb:") else Path(data).name
     with progress_bar(
-        err, f"Profiling {Path(data).name}", total * passes if total and passes else None
+        err, f"Profiling {label}", total * passes if total and passes else None
     ) as tick:
         result = profile(
             data,

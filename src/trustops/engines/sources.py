@@ -12,7 +12,9 @@ bin edges, once for the histograms on them). Supported sources:
   the streaming engine, in batches), a Parquet file, a directory of Parquet files or a glob
   pattern (``logs/*.parquet``, read file by file, row group by row group), a DuckDB
   relation (``duckdb.sql("SELECT ...")``);
-- a CSV file (read whole with PyArrow; convert big CSVs to Parquet first).
+- a CSV file (read whole with PyArrow; convert big CSVs to Parquet first);
+- a DuckDB SQL query given as text, ``"duckdb:SELECT ... FROM 'logs/*.parquet'"``
+  (also on the command line), run in a fresh in-memory connection and streamed.
 
 Spark DataFrames are not read here: the kernel runs inside Spark instead
 (:mod:`trustops.engines.spark`). Backends are recognised by their module name
@@ -331,9 +333,35 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+#: A text source starting with this is a DuckDB query, e.g. ``duckdb:SELECT * FROM 'x.parquet'``.
+DUCKDB_PREFIX = "duckdb:"
+
+
+def _from_query(query: str, batch_size: int) -> BatchSource:
+    """Run a DuckDB SQL query (in a fresh in-memory connection) and stream its result."""
+    try:
+        import duckdb
+    except ImportError:
+        raise UsageError(
+            "a duckdb: source needs DuckDB", hint="pip install 'trustops[duckdb]'"
+        ) from None
+    if not query.strip():
+        raise UsageError("the duckdb: source has no query", hint="duckdb:SELECT ... FROM ...")
+    connection = duckdb.connect()
+    try:
+        relation = connection.sql(query)
+    except duckdb.Error as exc:
+        raise InputError(f"DuckDB cannot run the query: {_first_line(exc)}") from None
+    if relation is None:
+        raise InputError("the DuckDB query returns no rows (use a SELECT)")
+    return _from_duckdb(relation, batch_size)
+
+
 def _from_path(path: str, batch_size: int) -> BatchSource:
     from trustops.engines.files import read_table
 
+    if path.startswith(DUCKDB_PREFIX):
+        return _from_query(path[len(DUCKDB_PREFIX) :], batch_size)
     has_glob = any(ch in path for ch in "*?[")
     p = Path(path)
     if not has_glob and not p.exists():
