@@ -45,7 +45,8 @@ from trustops.core.drift.compat import (
 )
 from trustops.core.drift.profiles import compare_profiles, compare_samples
 from trustops.core.drift.report import METHODS, ColumnDrift, DriftReport
-from trustops.core.profiles import DatasetProfile, NumericProfile, column_kind
+from trustops.core.profiles import DatasetProfile, NumericProfile, TypeChangedError, column_kind
+from trustops.core.profiles.dataset import numeric_values
 from trustops.engines.sources import open_source
 from trustops.errors import InputError, MissingColumnError, UnsupportedError, UsageError
 from trustops.profiling import Progress, profile
@@ -251,24 +252,21 @@ def _kind(name: str, ref: pa.Table, cur: pa.Table) -> str:
     rt, ct = ref.schema.field(name).type, cur.schema.field(name).type
     rk, ck = column_kind(rt), column_kind(ct)
     if rk != ck and "null" not in (rk, ck):
-        raise InputError(
-            f"column {name!r} changed type: {rk} ({rt}) in the reference, "
-            f"{ck} ({ct}) in the current data"
-        )
+        raise TypeChangedError(name, f"{rk} ({rt})", f"{ck} ({ct})", where="in the reference")
     return rk if rk != "null" else ck
 
 
 def _values(table: pa.Table, name: str, kind: str) -> np.ndarray:
-    col = table.column(name).combine_chunks()
-    if pa.types.is_dictionary(col.type):
-        col = col.dictionary_decode()
-    col = col.drop_null()
+    """The column's non-null values: floats (datetimes in seconds) or Python objects."""
+    col = _decoded(table.column(name)).drop_null()
     if kind in ("numeric", "datetime"):
-        if kind == "datetime":
-            col = col.cast(pa.int64())
-        x = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
-        return x
+        return numeric_values(kind, col)
     return np.asarray(col.to_pylist(), dtype=object)
+
+
+def _decoded(col: pa.ChunkedArray) -> pa.Array:
+    array = col.combine_chunks()
+    return array.dictionary_decode() if pa.types.is_dictionary(array.type) else array
 
 
 def _exact_column(
@@ -405,9 +403,7 @@ def domain_classifier(
     for name in columns:
         kind = _kind(name, parts[0], parts[1])
         if kind in ("numeric", "datetime"):
-            features.append(
-                np.concatenate([_as_float(t.column(name).combine_chunks(), kind) for t in parts])
-            )
+            features.append(np.concatenate([_as_float(t.column(name), kind) for t in parts]))
         elif kind in ("categorical", "boolean"):
             values = [t.column(name).combine_chunks().to_pylist() for t in parts]
             seen = dict.fromkeys(v for vs in values for v in vs if v is not None)
@@ -455,9 +451,10 @@ def domain_classifier(
     }
 
 
-def _as_float(col: pa.Array, kind: str) -> np.ndarray:
-    if pa.types.is_dictionary(col.type):
-        col = col.dictionary_decode()
-    if kind == "datetime":
-        col = col.cast(pa.int64())
-    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
+def _as_float(col: pa.ChunkedArray, kind: str) -> np.ndarray:
+    """Every row as a float, nulls as NaN (the domain classifier handles them)."""
+    array = _decoded(col)
+    out = np.full(len(array), np.nan)
+    valid = np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    out[valid] = numeric_values(kind, array.drop_null())
+    return out

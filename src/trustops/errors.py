@@ -40,6 +40,7 @@ __all__ = [
     "UnknownMetricError",
     "UnsupportedError",
     "UsageError",
+    "first_line",
 ]
 
 
@@ -119,6 +120,17 @@ class LabelError(InputError):
 
 class EmptyDataError(InputError):
     """There are no rows, or nothing left to compare."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a foreign exception's message (its type's name if it has none).
+
+    Example:
+        >>> first_line(ValueError("bad value")), first_line(KeyError())
+        ('bad value', 'KeyError')
+    """
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class UnknownMetricError(InputError, KeyError):

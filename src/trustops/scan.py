@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from trustops.core.quality.pii import PiiReport, PiiScan, ScanSettings, scan_batch
 from trustops.engines.sources import DEFAULT_BATCH_SIZE, BatchSource, open_source
-from trustops.errors import InputError, UsageError
+from trustops.errors import InputError, UsageError, first_line
 
 __all__ = ["scan_pii"]
 
@@ -51,8 +51,7 @@ def _batches(source: BatchSource) -> Iterator[pa.RecordBatch]:
         except StopIteration:
             return
         except (pa.ArrowException, OSError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"cannot read {source.name}: {first}") from None
+            raise InputError(f"cannot read {source.name}: {first_line(exc)}") from None
         yield batch
 
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from trustops.errors import InputError, MissingColumnError, UsageError
+from trustops.errors import InputError, MissingColumnError, UsageError, first_line
 
 __all__ = ["FORMATS", "read_table", "write_table", "write_text"]
 
@@ -53,8 +53,7 @@ def read_table(path: str | Path, *, columns: Sequence[str] | None = None) -> pa.
         options = pacsv.ConvertOptions(strings_can_be_null=True, null_values=CSV_NULLS)
         table = pacsv.read_csv(path, convert_options=options)
     except (pa.ArrowInvalid, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot read {path.name!r}: {first}") from None
+        raise InputError(f"cannot read {path.name!r}: {first_line(exc)}") from None
     if table.num_columns == 0:
         raise InputError(f"file {path.name!r} has no columns")
     _check(wanted, table.column_names)

@@ -37,7 +37,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from trustops.errors import EmptyDataError, InputError, MissingColumnError, UsageError
+from trustops.errors import (
+    EmptyDataError,
+    InputError,
+    MissingColumnError,
+    UsageError,
+    first_line,
+)
 
 __all__ = ["DEFAULT_BATCH_SIZE", "BatchSource", "open_source"]
 
@@ -253,7 +259,7 @@ def _from_parquet(path: str, batch_size: int) -> BatchSource:
             schema = meta.schema.to_arrow_schema()
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputError(
-                f"cannot read {Path(f).name!r} as Parquet: {_first_line(exc)}"
+                f"cannot read {Path(f).name!r} as Parquet: {first_line(exc)}"
             ) from None
         rows += meta.num_rows
         if first_schema is None:
@@ -328,11 +334,6 @@ def _schema_difference(a: pa.Schema, b: pa.Schema) -> str:
     return "the columns are in a different order"
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 #: A text source starting with this is a DuckDB query, e.g. ``duckdb:SELECT * FROM 'x.parquet'``.
 DUCKDB_PREFIX = "duckdb:"
 
@@ -351,7 +352,7 @@ def _from_query(query: str, batch_size: int) -> BatchSource:
     try:
         relation = connection.sql(query)
     except duckdb.Error as exc:
-        raise InputError(f"DuckDB cannot run the query: {_first_line(exc)}") from None
+        raise InputError(f"DuckDB cannot run the query: {first_line(exc)}") from None
     if relation is None:
         raise InputError("the DuckDB query returns no rows (use a SELECT)")
     return _from_duckdb(relation, batch_size)
@@ -413,7 +414,7 @@ def open_source(data: Any, *, batch_size: int = DEFAULT_BATCH_SIZE) -> BatchSour
         try:
             table = pa.table({str(k): v for k, v in data.items()})
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
-            raise InputError(f"cannot read the dict as columns: {_first_line(exc)}") from None
+            raise InputError(f"cannot read the dict as columns: {first_line(exc)}") from None
         return _in_memory("dict", table, batch_size)
     raise InputError(
         f"unsupported data type {type(data).__name__}",

@@ -47,7 +47,13 @@ from typing import Any
 
 import numpy as np
 
-from trustops.core.anomalies.windows import Baseline, WindowSeries, optional_float, standardise
+from trustops.core.anomalies.windows import (
+    Baseline,
+    WindowSeries,
+    empty_windows,
+    standardise,
+    window_records,
+)
 from trustops.errors import UsageError
 
 __all__ = ["Cusum", "CusumAlarm", "cusum"]
@@ -122,23 +128,18 @@ class Cusum:
 
     @property
     def empty_windows(self) -> tuple[int, ...]:
-        return tuple(int(i) for i in np.flatnonzero(self.counts == 0))
+        return empty_windows(self.counts)
 
     def to_dict(self) -> dict[str, Any]:
-        alarmed = {a.window for a in self.alarms}
-        windows = [
-            {
-                "index": t,
-                "label": self.labels[t],
-                "count": int(self.counts[t]),
-                "value": optional_float(self.values[t]),
-                "z": optional_float(self.z[t]),
-                "upper": optional_float(self.upper[t]),
-                "lower": optional_float(self.lower[t]),
-                "status": "no_data" if self.counts[t] == 0 else "alarm" if t in alarmed else "ok",
-            }
-            for t in range(len(self.labels))
-        ]
+        windows = window_records(
+            self.labels,
+            self.counts,
+            self.values,
+            self.z,
+            (a.window for a in self.alarms),
+            upper=self.upper,
+            lower=self.lower,
+        )
         first = self.first_alarm
         return {
             "detector": "cusum",

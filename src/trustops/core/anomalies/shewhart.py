@@ -46,7 +46,13 @@ from typing import Any
 
 import numpy as np
 
-from trustops.core.anomalies.windows import Baseline, WindowSeries, optional_float, standardise
+from trustops.core.anomalies.windows import (
+    Baseline,
+    WindowSeries,
+    empty_windows,
+    standardise,
+    window_records,
+)
 from trustops.errors import UsageError
 
 __all__ = ["RUN_RULES", "Alarm", "ControlChart", "p_chart", "xbar_chart"]
@@ -118,23 +124,18 @@ class ControlChart:
 
     @property
     def empty_windows(self) -> tuple[int, ...]:
-        return tuple(int(i) for i in np.flatnonzero(self.counts == 0))
+        return empty_windows(self.counts)
 
     def to_dict(self) -> dict[str, Any]:
-        alarmed = {a.window for a in self.alarms}
-        windows = [
-            {
-                "index": t,
-                "label": self.labels[t],
-                "count": int(self.counts[t]),
-                "value": optional_float(self.values[t]),
-                "z": optional_float(self.z[t]),
-                "lower_limit": optional_float(self.lower_limits[t]),
-                "upper_limit": optional_float(self.upper_limits[t]),
-                "status": _status(int(self.counts[t]), t in alarmed),
-            }
-            for t in range(len(self.labels))
-        ]
+        windows = window_records(
+            self.labels,
+            self.counts,
+            self.values,
+            self.z,
+            (a.window for a in self.alarms),
+            lower_limit=self.lower_limits,
+            upper_limit=self.upper_limits,
+        )
         return {
             "detector": "shewhart",
             "chart": self.chart,
@@ -148,10 +149,6 @@ class ControlChart:
             "alarms": [a.to_dict() for a in self.alarms],
             "anomaly_detected": self.anomaly_detected,
         }
-
-
-def _status(count: int, alarmed: bool) -> str:
-    return "no_data" if count == 0 else "alarm" if alarmed else "ok"
 
 
 def p_chart(

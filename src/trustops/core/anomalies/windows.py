@@ -36,7 +36,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +45,15 @@ from numpy.typing import ArrayLike
 
 from trustops.errors import InputError, UsageError
 
-__all__ = ["STATISTICS", "Baseline", "WindowSeries", "optional_float", "standardise"]
+__all__ = [
+    "STATISTICS",
+    "Baseline",
+    "WindowSeries",
+    "empty_windows",
+    "optional_float",
+    "standardise",
+    "window_records",
+]
 
 STATISTICS = ("selection_rate", "score_mean")
 """What a window series holds: a rate of 0/1 outcomes, or a mean of scores."""
@@ -55,6 +63,35 @@ def optional_float(x: Any) -> float | None:
     """A float, or ``None`` for NaN or ±inf (how undefined values leave the core)."""
     x = float(x)
     return x if math.isfinite(x) else None
+
+
+def empty_windows(counts: np.ndarray) -> tuple[int, ...]:
+    """Indices of the windows with no observations."""
+    return tuple(int(i) for i in np.flatnonzero(counts == 0))
+
+
+def window_records(
+    labels: Sequence[str],
+    counts: np.ndarray,
+    values: np.ndarray,
+    z: np.ndarray,
+    alarmed: Iterable[int],
+    **series: np.ndarray,
+) -> list[dict[str, Any]]:
+    """One JSON-ready record per window: its statistic, the detector's ``series``, its status."""
+    alarms = set(alarmed)
+    return [
+        {
+            "index": t,
+            "label": labels[t],
+            "count": int(counts[t]),
+            "value": optional_float(values[t]),
+            "z": optional_float(z[t]),
+            **{key: optional_float(s[t]) for key, s in series.items()},
+            "status": "no_data" if counts[t] == 0 else "alarm" if t in alarms else "ok",
+        }
+        for t in range(len(labels))
+    ]
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

@@ -52,9 +52,10 @@ from trustops.core.profiles import (
     ColumnProfile,
     DatasetProfile,
     NumericProfile,
+    TypeChangedError,
 )
 from trustops.core.profiles.categorical import sketch_key
-from trustops.errors import InputError, MissingColumnError, UsageError
+from trustops.errors import MissingColumnError, UsageError
 
 __all__ = [
     "COARSE_BINS",
@@ -231,22 +232,9 @@ def _sketch_points(a: NumericProfile, b: NumericProfile) -> np.ndarray:
 
 
 def _numeric(
-    name: str,
-    kind: str,
-    ref: NumericProfile,
-    cur: NumericProfile,
-    method: str,
-    threshold: float,
-    js_base: float | None = None,
+    base: dict[str, Any], ref: NumericProfile, cur: NumericProfile, js_base: float | None
 ) -> ColumnDrift:
-    base: dict[str, Any] = {
-        "column": name,
-        "kind": kind,
-        "method": method,
-        "threshold": threshold,
-        "reference_count": ref.count,
-        "current_count": cur.count,
-    }
+    name, method, threshold = base["column"], base["method"], base["threshold"]
     if method == "wasserstein":
         if ref.sketch is None or cur.sketch is None:
             raise UsageError(
@@ -322,25 +310,11 @@ def _category_vectors(
 
 
 def _categorical(
-    name: str,
-    kind: str,
-    ref: CategoricalProfile,
-    cur: CategoricalProfile,
-    method: str,
-    threshold: float,
-    js_base: float | None = None,
+    base: dict[str, Any], ref: CategoricalProfile, cur: CategoricalProfile, js_base: float | None
 ) -> ColumnDrift:
     keys, r, c, exact = _category_vectors(ref, cur)
-    base: dict[str, Any] = {
-        "column": name,
-        "kind": kind,
-        "method": method,
-        "threshold": threshold,
-        "reference_count": ref.count,
-        "current_count": cur.count,
-        "note": None if exact else "from frequent-items sketches (approximate counts)",
-    }
-    return _category_drift(base, keys, r, c, js_base)
+    note = None if exact else "from frequent-items sketches (approximate counts)"
+    return _category_drift({**base, "note": note}, keys, r, c, js_base)
 
 
 def _category_drift(
@@ -400,9 +374,11 @@ def _column(
     rk, ck = reference.kinds[name], current.kinds[name]
     ref, cur = reference.columns[name], current.columns[name]
     if rk != ck and "null" not in (rk, ck):
-        raise InputError(
-            f"column {name!r} changed type: {rk} ({reference.types[name]}) in the reference, "
-            f"{ck} ({current.types[name]}) in the current data"
+        raise TypeChangedError(
+            name,
+            f"{rk} ({reference.types[name]})",
+            f"{ck} ({current.types[name]})",
+            where="in the reference",
         )
     kind = rk if rk != "null" else ck
     if kind in ("null", "other"):
@@ -416,11 +392,18 @@ def _column(
         side = "reference" if ref.count == 0 else "current data"
         return _not_compared(name, kind, method, f"every value is missing in the {side}", role)
     chosen, fallback = choose_method(method, kind, ref.count, _distinct(ref, cur), name, explicit)
-    limit = threshold_for(chosen, name, threshold)
+    base: dict[str, Any] = {
+        "column": name,
+        "kind": kind,
+        "method": chosen,
+        "threshold": threshold_for(chosen, name, threshold),
+        "reference_count": ref.count,
+        "current_count": cur.count,
+    }
     if isinstance(ref, NumericProfile) and isinstance(cur, NumericProfile):
-        result = _numeric(name, kind, ref, cur, chosen, limit, js_base)
+        result = _numeric(base, ref, cur, js_base)
     elif isinstance(ref, CategoricalProfile) and isinstance(cur, CategoricalProfile):
-        result = _categorical(name, kind, ref, cur, chosen, limit, js_base)
+        result = _categorical(base, ref, cur, js_base)
     else:
         raise AssertionError((name, type(ref), type(cur)))
     if fallback:

@@ -68,6 +68,7 @@ __all__ = [
     "ProfilePlan",
     "TypeChangedError",
     "column_kind",
+    "numeric_values",
 ]
 
 T = TypeVar("T")
@@ -239,7 +240,7 @@ class DatasetProfile:
         values = _decoded(batch.column(name))
         if values.null_count:
             values = values.drop_null()
-        x = _numeric_values(self.kinds[name], values)
+        x = numeric_values(self.kinds[name], values)
         return x[np.isfinite(x)]
 
     def ranges(self) -> dict[str, tuple[float, float]]:
@@ -441,7 +442,8 @@ def _seconds(ticks: np.ndarray, per_second: int) -> np.ndarray:
     return whole.astype(np.float64) + rest / per_second
 
 
-def _numeric_values(kind: str, values: pa.Array) -> np.ndarray:
+def numeric_values(kind: str, values: pa.Array) -> np.ndarray:
+    """Floats of a null-free numeric or datetime array (datetimes: seconds since the epoch)."""
     if kind == "datetime":
         t = values.type
         if pa.types.is_date32(t):
@@ -462,7 +464,7 @@ def _profile_column(kind: str, name: str, values: pa.Array, plan: ProfilePlan) -
         if nulls:
             values = values.drop_null()
         return NumericProfile.of(
-            _numeric_values(kind, values),
+            numeric_values(kind, values),
             nulls=nulls,
             edges=plan.edges.get(name),
             sketch_k=plan.sketch_k,
