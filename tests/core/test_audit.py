@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trustops.core.audit import (
@@ -178,3 +178,19 @@ def test_canonical_json_is_one_byte_string() -> None:
     assert canonical_json({"b": [1, 2.5], "a": "x"}) == canonical_json({"a": "x", "b": [1, 2.5]})
     with pytest.raises(ValueError):
         canonical_json({"x": float("nan")})
+
+
+@settings(max_examples=60)
+@given(st.integers(min_value=0, max_value=300))
+def test_compact_range_matches_the_tree_at_every_size(n: int) -> None:
+    from trustops.core.audit import CompactRange
+
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(n)]
+    tree = MerkleTree(leaves)
+    rng = CompactRange()
+    assert rng.root() == tree.root(0)
+    for i, h in enumerate(leaves):
+        rng.append(h)
+        assert rng.root() == tree.root(i + 1)
+        again = CompactRange.from_bytes(rng.size, rng.to_bytes())
+        assert again.root() == rng.root()

@@ -35,6 +35,7 @@ from typing import Any
 
 __all__ = [
     "EMPTY_ROOT",
+    "CompactRange",
     "MerkleTree",
     "canonical_json",
     "leaf_hash",
@@ -146,6 +147,65 @@ class MerkleTree:
         if not 0 < first <= size <= self.size:
             raise ValueError(f"no consistency proof from size {first} to size {size}")
         return self._subproof(first, 0, size, True)
+
+
+class CompactRange:
+    """The log's frontier: one hash per perfect subtree, so appending and the root are O(log n).
+
+    A log of ``size`` leaves splits into perfect subtrees, one per set bit of
+    ``size``, largest first; their roots are all a writer needs to append a
+    leaf and compute the new tree hash (folding from the right is exactly
+    RFC 6962's split at the largest power of two). The store keeps it beside
+    the log (``to_bytes``: 32 bytes per subtree), so writing an entry never
+    reads the older leaves.
+
+    Example:
+        >>> leaves = [leaf_hash(bytes([i])) for i in range(7)]
+        >>> rng = CompactRange()
+        >>> for h in leaves:
+        ...     rng.append(h)
+        >>> rng.root() == root_hash(leaves), rng.size, len(rng.hashes)
+        (True, 7, 3)
+        >>> CompactRange.from_bytes(7, rng.to_bytes()).root() == rng.root()
+        True
+    """
+
+    __slots__ = ("hashes", "size")
+
+    def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
+        if len(hashes) != bin(size).count("1") or any(len(h) != 32 for h in hashes):
+            raise ValueError(f"a compact range of size {size} needs {bin(size).count('1')} hashes")
+        self.size = size
+        self.hashes = list(hashes)
+
+    @classmethod
+    def from_bytes(cls, size: int, data: bytes) -> CompactRange:
+        """The range stored by :meth:`to_bytes` for a log of ``size`` leaves."""
+        if len(data) % 32:
+            raise ValueError("a compact range is a whole number of 32-byte hashes")
+        return cls(size, [data[i : i + 32] for i in range(0, len(data), 32)])
+
+    def to_bytes(self) -> bytes:
+        return b"".join(self.hashes)
+
+    def append(self, leaf: bytes) -> None:
+        """Add one leaf hash at the end of the log."""
+        self.hashes.append(leaf)
+        size = self.size
+        while size & 1:  # each trailing one bit closes a perfect subtree
+            right = self.hashes.pop()
+            self.hashes[-1] = node_hash(self.hashes[-1], right)
+            size >>= 1
+        self.size += 1
+
+    def root(self) -> bytes:
+        """The Merkle tree hash of the whole log."""
+        if not self.hashes:
+            return EMPTY_ROOT
+        root = self.hashes[-1]
+        for left in reversed(self.hashes[:-1]):
+            root = node_hash(left, root)
+        return root
 
 
 def root_hash(leaves: Sequence[bytes]) -> bytes:

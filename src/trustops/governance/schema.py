@@ -1,0 +1,188 @@
+"""The governance store's tables (SQLAlchemy Core), one place for the whole schema.
+
+Every table below is written only by :mod:`trustops.governance.registry`, in
+the same transaction as the audit entry that records the change. Times are
+ISO-8601 UTC strings (``2026-11-27T18:55:16.123456Z``) so that the value in a
+row and the one in its audit entry are the same characters; JSON columns hold
+canonical JSON (sorted keys, no spaces) so a stored value re-hashes to the
+same digest on every database.
+
+Migrations live in ``migrations/`` (Alembic); a test checks that the newest
+migration creates exactly these tables.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = ["APPEND_ONLY", "metadata"]
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+_TIME = sa.String(32)
+_HASH = sa.String(64)  # sha256 hex
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+systems = sa.Table(
+    "systems",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("owner", sa.String(200), nullable=True),
+    sa.Column("purpose", sa.Text, nullable=True),
+    sa.Column("use_case", sa.String(100), nullable=True),
+    sa.Column("risk", sa.String(20), nullable=True),
+    sa.Column("jurisdictions", sa.Text, nullable=False),  # JSON list
+    sa.Column("single_production", sa.Boolean, nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
+datasets = sa.Table(
+    "datasets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("system_id", sa.ForeignKey("systems.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.UniqueConstraint("system_id", "name"),
+)
+
+dataset_versions = sa.Table(
+    "dataset_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dataset_id", sa.ForeignKey("datasets.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("content_hash", _HASH, nullable=False),
+    sa.Column("hash_method", sa.String(20), nullable=False),  # "file" | "arrow"
+    sa.Column("schema", sa.Text, nullable=False),  # JSON: [{"name", "type"}]
+    sa.Column("row_count", sa.BigInteger, nullable=False),
+    sa.Column("profile_hash", _HASH, nullable=True),  # the stored profile, in the artifact store
+    sa.Column("source", sa.Text, nullable=True),
+    sa.Column("permitted_purposes", sa.Text, nullable=False),  # JSON list
+    sa.Column("lawful_basis", sa.String(100), nullable=True),
+    sa.Column("personal_data", sa.Boolean, nullable=False),
+    sa.Column("retention_days", sa.Integer, nullable=True),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.UniqueConstraint("dataset_id", "version"),
+    sa.UniqueConstraint("dataset_id", "content_hash"),
+)
+
+dataset_parents = sa.Table(
+    "dataset_parents",
+    metadata,
+    sa.Column("child_id", sa.ForeignKey("dataset_versions.id"), primary_key=True),
+    sa.Column("parent_id", sa.ForeignKey("dataset_versions.id"), primary_key=True),
+)
+
+models = sa.Table(
+    "models",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("system_id", sa.ForeignKey("systems.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.UniqueConstraint("system_id", "name"),
+)
+
+model_versions = sa.Table(
+    "model_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("model_id", sa.ForeignKey("models.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("artifact_hash", _HASH, nullable=False),
+    sa.Column("artifact_size", sa.BigInteger, nullable=False),
+    sa.Column("framework", sa.String(100), nullable=True),
+    sa.Column("parameters", sa.Text, nullable=False),  # JSON object
+    sa.Column("metrics", sa.Text, nullable=False),  # JSON object
+    sa.Column("code_commit", sa.String(64), nullable=True),
+    sa.Column("parent_id", sa.ForeignKey("model_versions.id"), nullable=True),
+    sa.Column("stage", sa.String(20), nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.UniqueConstraint("model_id", "version"),
+)
+
+model_datasets = sa.Table(
+    "model_datasets",
+    metadata,
+    sa.Column("model_version_id", sa.ForeignKey("model_versions.id"), primary_key=True),
+    sa.Column("dataset_version_id", sa.ForeignKey("dataset_versions.id"), primary_key=True),
+    sa.Column("role", sa.String(20), primary_key=True),  # "training" | "evaluation"
+)
+
+stage_transitions = sa.Table(
+    "stage_transitions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("model_version_id", sa.ForeignKey("model_versions.id"), nullable=False),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("target", sa.String(20), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("audit_seq", sa.BigInteger, nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
+evidence = sa.Table(
+    "evidence",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(50), nullable=False),
+    sa.Column("subject_type", sa.String(20), nullable=False),  # model_version | dataset_version
+    sa.Column("subject_id", sa.Integer, nullable=False),
+    sa.Column("content", sa.Text, nullable=False),  # canonical JSON
+    sa.Column("content_hash", _HASH, nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Index(None, "subject_type", "subject_id"),
+)
+
+audit_entries = sa.Table(
+    "audit_entries",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("leaf", sa.LargeBinary, nullable=False),  # canonical JSON of the whole entry
+    sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("time", _TIME, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(50), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False),
+)
+
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("frontier", sa.LargeBinary, nullable=False),
+)
+
+audit_checkpoints = sa.Table(
+    "audit_checkpoints",
+    metadata,
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+)
+
+# Rows no statement may change or delete once written (triggers refuse it).
+APPEND_ONLY = ("audit_entries", "audit_checkpoints", "evidence", "stage_transitions")
