@@ -15,18 +15,28 @@ DOC_FILES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 
 
 def _commands() -> dict[str, list[str]]:
-    group = typer.main.get_command(app)
+    """Every command, sub-commands of groups included ("audit verify"), with its options."""
     out = {}
-    for name, cmd in group.commands.items():  # type: ignore[attr-defined]
-        opts = [o for p in cmd.params for o in p.opts if o.startswith("--")]
-        out[name] = opts
+
+    def walk(prefix: str, group: object) -> None:
+        for name, cmd in group.commands.items():  # type: ignore[attr-defined]
+            full = f"{prefix}{name}"
+            if hasattr(cmd, "commands"):
+                walk(f"{full} ", cmd)
+            else:
+                out[full] = [o for p in cmd.params for o in p.opts if o.startswith("--")]
+
+    root = typer.main.get_command(app)
+    walk("", root)
+    out[""] = [o for p in root.params for o in p.opts if o.startswith("--")]
     return out
 
 
 @pytest.mark.parametrize("command", sorted(_commands()))
 def test_every_command_and_option_is_documented(command: str) -> None:
     text = (ROOT / "docs" / "cli.md").read_text()
-    assert f"## `trustops {command}`" in text, f"trustops {command} is not in docs/cli.md"
+    heading = f"## `trustops {command}`" if command else "## Global options"
+    assert heading in text, f"trustops {command} is not in docs/cli.md"
     for option in _commands()[command]:
         assert option in text, f"{option} of trustops {command} is not in docs/cli.md"
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -84,8 +84,36 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    workspace: Annotated[
+        str | None,
+        typer.Option(
+            "--workspace", help="The workspace folder (default: found by walking up from here)."
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="The store (beats TRUSTOPS_DATABASE_URL)."),
+    ] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Who acts (beats TRUSTOPS_ACTOR).")
+    ] = None,
+) -> None:
+    """Ethical-AI compliance in the ML pipeline: fairness, transparency, accountability."""
+    ctx.obj = {"workspace": workspace, "database_url": database_url, "actor": actor}
+
+
 def _register() -> None:
-    from trustops.cli import dataset, demo, fairness, profiles  # noqa: F401  (register on import)
+    from trustops.cli import (  # noqa: F401  (register on import)
+        audit,
+        dataset,
+        demo,
+        fairness,
+        profiles,
+        registry,
+    )
     from trustops.cli.pii import scan_pii_command
     from trustops.cli.validate import validate_command
 

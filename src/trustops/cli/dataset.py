@@ -1,8 +1,7 @@
-"""``trustops dataset``: write a synthetic dataset with documented, injected properties."""
+"""``trustops dataset``: synthetic datasets, and registering datasets in the governance store."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,15 +9,16 @@ import typer
 from rich.console import Console
 
 from trustops.cli import app
+from trustops.cli.registry import print_json, registry_from
+
+dataset_app = typer.Typer(
+    help="Register datasets in the store, or write a synthetic one.", no_args_is_help=True
+)
+app.add_typer(dataset_app, name="dataset")
 
 
-class DatasetName(StrEnum):
-    credit = "credit"
-
-
-@app.command()
-def dataset(
-    name: Annotated[DatasetName, typer.Argument(help="Which dataset: credit.")],
+@dataset_app.command("credit")
+def credit(
     output: Annotated[Path, typer.Argument(help="Where to write it (.csv or .parquet).")],
     rows: Annotated[int, typer.Option("--rows", min=1, help="Number of rows.")] = 20_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
@@ -30,7 +30,7 @@ def dataset(
         ),
     ] = 0.9,
 ) -> None:
-    """Generate a synthetic dataset (see trustops.datasets for how it is made).
+    """Generate the synthetic credit dataset (see trustops.datasets for how it is made).
 
     Example: trustops dataset credit credit.csv --rows 20000 --seed 0
     """
@@ -42,3 +42,79 @@ def dataset(
     table = pa.table(make_credit(rows, seed=seed, bias=bias))
     write_table(table, output)
     Console(stderr=True).print(f"wrote {table.num_rows:,} rows to {output}")
+
+
+@dataset_app.command("register")
+def register(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="The CSV or Parquet file to register.")],
+    system: Annotated[str, typer.Option("--system", help="The AI system it belongs to.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="Dataset name (default: the file's stem).")
+    ] = None,
+    purpose: Annotated[
+        list[str] | None,
+        typer.Option("--purpose", help="A permitted purpose of processing (repeatable)."),
+    ] = None,
+    lawful_basis: Annotated[
+        str | None, typer.Option("--lawful-basis", help="GDPR Art. 6 basis, e.g. contract.")
+    ] = None,
+    personal_data: Annotated[
+        bool, typer.Option("--personal-data", help="The data is about identifiable people.")
+    ] = False,
+    retention_days: Annotated[
+        int | None, typer.Option("--retention-days", min=0, help="Keep for at most N days.")
+    ] = None,
+    derived_from: Annotated[
+        list[str] | None,
+        typer.Option("--derived-from", help="A dataset version it was made from (repeatable)."),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Provenance (default: the file's location).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+) -> None:
+    """Register a file as the next version of a dataset (hash, schema, rows, profile).
+
+    Registering content already registered prints the existing version.
+
+    Example: trustops dataset register train.parquet --system credit-scoring
+    """
+    with registry_from(ctx) as reg:
+        dv = reg.register_dataset(
+            path,
+            system=system,
+            name=name,
+            source=source,
+            purposes=purpose or [],
+            lawful_basis=lawful_basis,
+            personal_data=personal_data,
+            retention_days=retention_days,
+            derived_from=derived_from or [],
+        )
+    if as_json:
+        print_json(dv.to_dict())
+    else:
+        typer.echo(f"{dv.ref}  sha256:{dv.content_hash}  {dv.row_count:,} rows")
+
+
+@dataset_app.command("list")
+def list_datasets(
+    ctx: typer.Context,
+    system: Annotated[str | None, typer.Option("--system", help="Only this system's.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List registered dataset versions."""
+    with registry_from(ctx) as reg:
+        found = reg.datasets(system=system)
+    if as_json:
+        print_json([d.to_dict() for d in found])
+        return
+    from rich.table import Table
+
+    table = Table("system", "dataset", "rows", "sha256", "registered", "by")
+    for d in found:
+        table.add_row(
+            d.system, d.ref, f"{d.row_count:,}", d.content_hash[:16], d.created_at, d.created_by
+        )
+    Console().print(table)

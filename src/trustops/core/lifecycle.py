@@ -62,11 +62,15 @@ class IllegalTransitionError(InputError):
     status = 409
 
     def __init__(self, version: str, source: str, target: str) -> None:
-        legal = sorted(t for (s, t) in TRANSITIONS if s == source)
-        super().__init__(
-            f"version {version!r} cannot go from {source} to {target}",
-            hint=f"from {source} it can go to: {', '.join(legal) or 'nowhere'}",
+        legal = sorted(
+            t for (s, t) in TRANSITIONS if s == source and TRANSITIONS[s, t] != "rollback"
         )
+        hint = (
+            f"from {source} it can go to: {', '.join(legal)}"
+            if legal
+            else (f"an {source} version only returns to production by a rollback")
+        )
+        super().__init__(f"version {version!r} cannot go from {source} to {target}", hint=hint)
         self.version, self.source, self.target = version, source, target
 
 

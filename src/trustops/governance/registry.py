@@ -330,6 +330,7 @@ class Registry:
         self.actor = actor
         self.audit = audit
         self.warnings: list[str] = []
+        self.last_receipt: Receipt | None = None  # of the latest action, for the caller
 
     @classmethod
     def open(
@@ -966,9 +967,11 @@ class Registry:
         self, change: _Change, system: str, plan: list[Transition], action: str, reason: str | None
     ) -> None:
         stages = self._stages(change.conn, system)
+        rolled_back = action == "model.rolled_back"
+        subject = f"system:{system}" if rolled_back else f"model:{system}/{plan[-1].version}"
         receipt = change.audit(
             action,
-            f"system:{system}",
+            subject,
             {"system": system, "transitions": [p.to_dict() for p in plan]},
             reason=reason,
         )
@@ -1147,7 +1150,7 @@ class _Change:
     def audit(
         self, action: str, subject: str, payload: dict[str, Any], *, reason: str | None = None
     ) -> Receipt:
-        return self.registry.audit.append(
+        receipt = self.registry.audit.append(
             self.conn,
             self.pending,
             actor=self.registry.actor,
@@ -1156,6 +1159,8 @@ class _Change:
             payload=payload,
             reason=reason,
         )
+        self.registry.last_receipt = receipt
+        return receipt
 
 
 def _origin(db: Database) -> str:
