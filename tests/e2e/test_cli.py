@@ -249,6 +249,15 @@ def test_demo_writes_reports(tmp_path: Path) -> None:
     ratio = {json.dumps(r["group"]): r["impact_ratio"] for r in doc["four_fifths"]}
     assert ratio[json.dumps({"race": "C"})] < 0.8  # the injected bias is found
     assert (out / "fairness.html").read_text().count('class="bar"') == len(doc["four_fifths"])
+    # the governance part: registered, evidenced, promoted, rolled back, verified
+    assert "audit log verified" in result.stdout
+    assert "credit-scorer@1 production, credit-scorer@2 archived" in result.stdout
+    verified = run("audit", "verify", out / "audit.jsonl")
+    assert verified.exit_code == 0, verified.output
+    actions = [json.loads(line).get("action") for line in (out / "audit.jsonl").open()]
+    assert "model.rolled_back" in actions and actions.count("evidence.recorded") == 2
+    again = run("demo", "--output", out, "--rows", "4000", "--bootstrap", "100")
+    assert again.exit_code == 0, again.output  # a second run starts a fresh log
 
 
 def test_version_and_help() -> None:

@@ -155,11 +155,107 @@ def demo(
                     f"(e.g. {escape(', '.join(finding.examples[:2]))})"
                 )
     console.print(quality_table(quality))
+    _govern(output, train, production, model, report_json=to_json(report),
+            drift_json=drift_json(drift), console=console)  # fmt: skip
     console.print(
         f"\nReports written to [bold]{output}/[/]: fairness.json, fairness.md, "
         "fairness.html, predictions.csv, reference.tprof, drift.json, drift.html, "
-        "pii.json, quality.json"
+        "pii.json, quality.json; the governance workspace in .trustops/ and its audit "
+        "log in audit.jsonl (trustops audit verify audit.jsonl)"
     )
+
+
+def _govern(
+    output: Path,
+    train: Any,
+    production: Any,
+    model: Any,
+    *,
+    report_json: str,
+    drift_json: str,
+    console: Console,
+) -> None:
+    """Record the demo in a governance workspace: register, attach evidence, promote, roll back.
+
+    The workspace lives in the demo's folder and ignores ``TRUSTOPS_*``
+    settings, so the demo never writes into a real store.
+    """
+    import json
+    import pickle
+    import shutil
+
+    import pyarrow as pa
+    import sklearn
+    from rich.table import Table
+    from sklearn.base import clone
+
+    from trustops.datasets import CREDIT_FEATURES
+    from trustops.engines.files import write_table
+    from trustops.governance import Registry, init_workspace, verify_export
+    from trustops.governance.workspace import load_settings
+
+    shutil.rmtree(output / ".trustops", ignore_errors=True)  # the demo starts a fresh log
+    workspace = init_workspace(output, actor="demo")
+    features = list(CREDIT_FEATURES)
+    write_table(pa.Table.from_pandas(train, preserve_index=False), output / "train.parquet")
+    write_table(
+        pa.Table.from_pandas(production, preserve_index=False), output / "production.parquet"
+    )
+    with Registry.open(settings=load_settings(workspace, env={})) as reg:
+        system = reg.create_system(
+            "credit-scoring",
+            owner="credit risk team",
+            purpose="decide consumer credit applications",
+            use_case="credit",
+            risk="high",
+            jurisdictions=["EU", "US-NY"],
+        ).name
+        train_v = reg.register_dataset(
+            output / "train.parquet", system=system, purposes=["creditworthiness assessment"],
+            lawful_basis="contract", personal_data=True, retention_days=5 * 365,
+        )  # fmt: skip
+        prod_v = reg.register_dataset(output / "production.parquet", system=system)
+        (output / "model-v1.pkl").write_bytes(pickle.dumps(model))  # stored, never loaded
+        v1 = reg.register_model(
+            output / "model-v1.pkl", system=system, name="credit-scorer",
+            trained_on=[train_v.ref], framework=f"scikit-learn {sklearn.__version__}",
+            parameters={"C": 1.0}, code_commit=None,
+        )  # fmt: skip
+        reg.record_evidence("fairness", f"{system}/{v1.ref}", json.loads(report_json))
+        reg.record_evidence("drift", f"dataset:{system}/{prod_v.ref}", json.loads(drift_json))
+        reg.promote(f"{system}/{v1.ref}", "staging")
+        reg.promote(f"{system}/{v1.ref}", "production", reason="fairness evidence reviewed")
+        retrained = clone(model).set_params(logisticregression__C=0.05)
+        retrained.fit(train[features], train["approved"])
+        (output / "model-v2.pkl").write_bytes(pickle.dumps(retrained))
+        v2 = reg.register_model(
+            output / "model-v2.pkl", system=system, name="credit-scorer",
+            trained_on=[train_v.ref], parent=v1.ref, parameters={"C": 0.05}, code_commit=None,
+        )  # fmt: skip
+        reg.promote(f"{system}/{v2.ref}", "staging")
+        reg.promote(f"{system}/{v2.ref}", "production", reason="stronger regularisation")
+        reg.rollback(system, reason="drift found in the production batch; back to v1")
+        entries = reg.audit.entries()
+        exported = reg.audit.export(output / "audit.jsonl")
+        in_store = reg.audit.verify()
+        offline = verify_export(output / "audit.jsonl", verifier=reg.audit.verifier())
+        stages = {m.ref: m.stage for m in reg.models(system=system)}
+    table = Table("seq", "actor", "action", title="Audit log")
+    table.add_column("subject", overflow="fold")
+    table.add_column("reason", overflow="fold")
+    for e in entries:
+        table.add_row(str(e.seq), e.actor, e.action, e.subject, e.reason or "")
+    console.print(table)
+    console.print(f"stages after the rollback: {', '.join(f'{k} {v}' for k, v in stages.items())}")
+    verdict = "[bold green]verified[/]" if in_store.ok and offline.ok else "[bold red]FAILED[/]"
+    console.print(
+        f"audit log {verdict}: {exported} entries, {len(offline.log.checkpoints)} signed "
+        f"checkpoints, root {offline.log.root.hex()[:16]}… (in the store and offline)"
+    )
+    if not (in_store.ok and offline.ok):
+        for failure in [*in_store.failures, *offline.log.failures]:
+            console.print(f"[red]FAIL:[/] {failure}")
+        raise typer.Exit(1)
 
 
 # Data-quality checks the production batch must pass (docs/quality.md).
