@@ -25,6 +25,7 @@ __all__ = [
     "FairnessReport",
     "GroupCounts",
     "PiiReport",
+    "Registry",
     "ValidationReport",
     "WindowSeries",
     "__version__",
@@ -33,12 +34,14 @@ __all__ = [
     "cusum",
     "detect_drift",
     "errors",
+    "init_workspace",
     "load_profile",
     "p_chart",
     "profile",
     "save_profile",
     "scan_pii",
     "validate",
+    "verify_export",
     "xbar_chart",
 ]
 
@@ -63,6 +66,9 @@ _LAZY = {
     "PiiReport": "trustops.core.quality.pii",
     "validate": "trustops.validation",
     "ValidationReport": "trustops.core.quality.checks",
+    "Registry": "trustops.governance",
+    "init_workspace": "trustops.governance",
+    "verify_export": "trustops.governance",
 }
 
 if TYPE_CHECKING:
@@ -75,6 +81,7 @@ if TYPE_CHECKING:
     from trustops.core.quality.checks import ValidationReport
     from trustops.core.quality.pii import PiiReport
     from trustops.drift import detect_drift
+    from trustops.governance import Registry, init_workspace, verify_export
     from trustops.profiling import load_profile, profile, save_profile
     from trustops.scan import scan_pii
     from trustops.validation import validate
