@@ -80,9 +80,16 @@ def register(
 
     Example: trustops dataset register train.parquet --system credit-scoring
     """
-    with registry_from(ctx) as reg:
+    from contextlib import nullcontext
+
+    from trustops.cli.profiles import progress_bar
+
+    err = Console(stderr=True)
+    bar = progress_bar(err, f"Profiling {path.name}", None) if err.is_terminal else nullcontext()
+    with registry_from(ctx) as reg, bar as tick:
         dv = reg.register_dataset(
             path,
+            progress=tick,
             system=system,
             name=name,
             source=source,

@@ -43,7 +43,7 @@ import os
 import re
 import subprocess
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -262,6 +262,59 @@ def git_commit(directory: str | os.PathLike[str] | None = None) -> str | None:
     return text if out.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", text) else None
 
 
+def _canonical_array(array: Any) -> Any:
+    """``array`` rebuilt so that its buffers hold its values and nothing else.
+
+    Arrow leaves whatever a producer wrote under a null slot, in the unused
+    bits of a bitmap's last byte, and outside a slice of a larger buffer
+    (pandas puts NaN under a null float, Polars sets spare validity bits),
+    and the IPC stream copies those bytes. Here the bitmaps are packed
+    afresh, the bytes under nulls are zeros, and variable-length data holds
+    exactly the values, so equal values give equal bytes.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    kind, n = array.type, len(array)
+    if n == 0 or pa.types.is_null(kind):
+        return pa.array([None] * n, type=kind)
+    valid = array.is_valid().to_numpy(zero_copy_only=False)
+    nulls = n - int(valid.sum())
+
+    def bits(flags: Any) -> Any:
+        return pa.py_buffer(np.packbits(flags, bitorder="little").tobytes())
+
+    bitmap = bits(valid) if nulls else None
+    buffers = array.buffers()
+    if pa.types.is_boolean(kind):
+        values = array.fill_null(False).to_numpy(zero_copy_only=False)
+        return pa.Array.from_buffers(kind, n, [bitmap, bits(values)], null_count=nulls)
+    if pa.types.is_large_string(kind) or pa.types.is_large_binary(kind):
+        offsets = np.frombuffer(buffers[1], np.int64)[array.offset : array.offset + n + 1]
+        lengths = np.where(valid, np.diff(offsets), 0)
+        new_offsets = np.zeros(n + 1, np.int64)
+        np.cumsum(lengths, out=new_offsets[1:])
+        raw = np.frombuffer(buffers[2], np.uint8) if buffers[2] is not None else np.empty(0)
+        index = np.repeat(offsets[:-1] - new_offsets[:-1], lengths) + np.arange(new_offsets[-1])
+        data = pa.py_buffer(raw[index].astype(np.uint8).tobytes())
+        return pa.Array.from_buffers(
+            kind, n, [bitmap, pa.py_buffer(new_offsets.tobytes()), data], null_count=nulls
+        )
+    try:
+        width = kind.bit_width
+    except ValueError:  # not a fixed-width type
+        width = 0
+    if width and width % 8 == 0 and len(buffers) == 2 and buffers[1] is not None:
+        size = width // 8
+        raw = np.frombuffer(buffers[1], np.uint8)[array.offset * size : (array.offset + n) * size]
+        raw = raw.reshape(n, size).copy()
+        raw[~valid] = 0
+        return pa.Array.from_buffers(
+            kind, n, [bitmap, pa.py_buffer(raw.tobytes())], null_count=nulls
+        )
+    return pa.array(array.to_pylist(), type=kind)  # nested types: rebuilt value by value
+
+
 def _normalise_arrow(table: Any) -> Any:
     """A table whose IPC bytes depend only on its values and logical types."""
     import pyarrow as pa
@@ -277,8 +330,8 @@ def _normalise_arrow(table: Any) -> Any:
             column = pc.cast(column, pa.large_string())
         elif pa.types.is_binary(kind) or str(kind) == "binary_view":
             column = pc.cast(column, pa.large_binary())
-        columns.append(column)
-    return pa.table(columns, names=table.column_names).combine_chunks()
+        columns.append(_canonical_array(column.combine_chunks()))
+    return pa.table(columns, names=table.column_names)
 
 
 def content_hash_of(data: Any) -> tuple[str, str, Any]:
@@ -286,7 +339,8 @@ def content_hash_of(data: Any) -> tuple[str, str, Any]:
 
     A file is hashed by its bytes (``method="file"``); a frame by the IPC
     stream of its canonical Arrow form (``method="arrow"``: one chunk per
-    column, dictionaries decoded, strings as large strings, no metadata), so
+    column, dictionaries decoded, strings as large strings, no metadata,
+    zeros under nulls and in spare bitmap bits), so
     the same values give the same hash from pandas, Polars or Arrow.
     """
     if isinstance(data, str | os.PathLike):
@@ -374,6 +428,11 @@ class Registry:
     def _change(self) -> Iterator[_Change]:
         pending = Pending()
         with self.db.write() as conn:
+            if self.db.dialect == "postgresql":
+                # One writer at a time, as SQLite's BEGIN IMMEDIATE gives: the checks
+                # below (names taken, next version numbers) then see every earlier commit.
+                head = t.audit_head.c
+                conn.execute(sa.select(head.id).where(head.id == 1).with_for_update())
             yield _Change(self, conn, pending)
         self.warnings += self.audit.publish(pending)
 
@@ -456,6 +515,7 @@ class Registry:
         retention_days: int | None = None,
         derived_from: Sequence[str] = (),
         profile: bool = True,
+        progress: Callable[[int], None] | None = None,
     ) -> DatasetVersion:
         """Register ``data`` (a CSV/Parquet path, or a frame) as the next version of a dataset.
 
@@ -463,6 +523,7 @@ class Registry:
         that dataset returns the existing version (nothing new is recorded).
         The profile is computed before the transaction and stored in the
         artifact store; only the row naming it is written in the transaction.
+        ``progress`` is called with the rows read so far while profiling.
         """
         if name is None:
             if not isinstance(data, str | os.PathLike):
@@ -487,7 +548,7 @@ class Registry:
             from trustops.core.profiles import to_bytes
             from trustops.profiling import profile as make_profile
 
-            prof = make_profile(src)
+            prof = make_profile(src, progress=progress)
             rows = prof.rows
             profile_hash = self.artifacts.put_bytes(to_bytes(prof))[0]
         else:
