@@ -530,6 +530,10 @@ class Registry:
                 raise UsageError("name= is required when registering an in-memory dataset")
             name = Path(data).stem
         _check_name("dataset", name)
+        if isinstance(purposes, str):  # one purpose, not its characters
+            purposes = [purposes]
+        if isinstance(derived_from, str):
+            derived_from = [derived_from]
         if retention_days is not None and retention_days < 0:
             raise InputError(f"retention_days must be positive, not {retention_days}")
         digest, method, loaded = content_hash_of(data)
@@ -745,7 +749,12 @@ class Registry:
             for ref in (*trained_on, *evaluated_on):
                 self._dataset_ref(conn, sid, ref)
             if parent is not None:
-                self._model_ref(conn, parent, system=system)
+                found = self._model_ref(conn, parent, system=system)
+                if found.system != system:  # lineage follows a parent within its system
+                    raise InputError(
+                        f"parent {parent!r} is a model of system {found.system!r}, not {system!r}",
+                        hint="a parent version must belong to the same system",
+                    )
         if isinstance(artifact, bytes):
             digest, size = self.artifacts.put_bytes(artifact)
         else:
@@ -1184,18 +1193,19 @@ class Registry:
                 queue += (
                     conn.execute(sa.select(dp.child_id).where(dp.parent_id == vid)).scalars().all()
                 )
-            models = set(
-                conn.execute(
-                    sa.select(md.model_version_id).where(md.dataset_version_id.in_(datasets))
-                ).scalars()
-            )
-            queue = list(models)
+            used = conn.execute(
+                sa.select(md.model_version_id, md.role).where(md.dataset_version_id.in_(datasets))
+            ).all()
+            # a child inherits what its parent was trained on, not what it was evaluated on
+            trained = {mid for mid, role in used if role == "training"}
+            queue = list(trained)
             while queue:
                 children = (
                     conn.execute(sa.select(v.id).where(v.parent_id == queue.pop())).scalars().all()
                 )
-                queue += [c for c in children if c not in models]
-                models.update(children)
+                queue += [c for c in children if c not in trained]
+                trained.update(children)
+            models = trained | {mid for mid, _ in used}
             return [self._model_row(conn, i) for i in sorted(models)]
 
 

@@ -220,7 +220,11 @@ def load_settings(
             return flags[name]
         if env.get(var):
             return env[var]
-        return config.get(section, {}).get(key)
+        table = config.get(section, {})
+        if not isinstance(table, dict):
+            assert workspace is not None  # a config only comes from a workspace
+            raise WorkspaceError(f"{workspace.config_file}: [{section}] must be a table")
+        return table.get(key)
 
     url = pick("database_url", "TRUSTOPS_DATABASE_URL", "store", "database_url")
     if url is None:
@@ -240,10 +244,16 @@ def load_settings(
     key = pick("signing_key", "TRUSTOPS_SIGNING_KEY", "audit", "signing_key")
     copy = pick("checkpoint_copy", "TRUSTOPS_CHECKPOINT_COPY", "audit", "checkpoint_copy")
     every = pick("checkpoint_every", "TRUSTOPS_CHECKPOINT_EVERY", "audit", "checkpoint_every")
-    try:
-        every = int(every) if every is not None else 100
-    except ValueError:
-        raise UsageError(f"checkpoint_every must be a whole number, not {every!r}") from None
+    if every is None:
+        every = 100
+    else:
+        try:
+            # a TOML float or boolean is not a whole number (int() would truncate it)
+            if isinstance(every, bool) or not isinstance(every, int | str):
+                raise ValueError
+            every = int(every)
+        except ValueError:
+            raise UsageError(f"checkpoint_every must be a whole number, not {every!r}") from None
     if every < 1:
         raise UsageError(f"checkpoint_every must be at least 1, not {every}")
     actor = pick("actor", "TRUSTOPS_ACTOR", "workspace", "actor") or _default_actor()
