@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -195,7 +196,8 @@ def open_database(url: str, *, migrate_schema: bool = True) -> Database:
     try:
         url = normalise_url(url)
     except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
-        raise UsageError(f"not a database URL: {url!r}") from None
+        shown = re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", url)  # never echo a password
+        raise UsageError(f"not a database URL: {shown!r}") from None
     scheme = url.split(":", 1)[0]
     try:
         if url.startswith("sqlite"):

@@ -394,9 +394,13 @@ class Registry:
         settings: Settings | None = None,
         **overrides: Any,
     ) -> Registry:
-        """The registry of the workspace at or above ``directory`` (flags in ``overrides``)."""
+        """The registry of the workspace at or above ``directory`` (flags in ``overrides``).
+
+        Without ``directory``: ``TRUSTOPS_WORKSPACE`` if set, else the current directory.
+        """
         if settings is None:
-            settings = load_settings(find_workspace(directory), overrides=overrides)
+            where = directory if directory is not None else os.environ.get("TRUSTOPS_WORKSPACE")
+            settings = load_settings(find_workspace(where), overrides=overrides)
         db = open_database(settings.database_url)
         try:
             origin = _origin(db)
