@@ -100,7 +100,12 @@ def sign_checkpoint(checkpoint: Checkpoint, key: Ed25519PrivateKey, name: str) -
 
 
 def parse_checkpoint(text: str) -> tuple[Checkpoint, str, list[tuple[str, bytes]]]:
-    """The checkpoint, its signed body, and its signature lines ``(name, key id ‖ signature)``."""
+    """The checkpoint, its signed body, and its signature lines ``(name, key id ‖ signature)``.
+
+    Base64 is accepted in its canonical spelling only: another spelling of the
+    same bytes (spare bits set in the last digit) would be a changed text that
+    still verifies.
+    """
     body, sep, signatures = text.partition("\n\n")
     if not sep:
         raise CheckpointError("a checkpoint needs a blank line before its signatures")
@@ -115,6 +120,8 @@ def parse_checkpoint(text: str) -> tuple[Checkpoint, str, list[tuple[str, bytes]
         root = base64.b64decode(root_text, validate=True)
     except ValueError:
         raise CheckpointError("checkpoint root hash is not base64") from None
+    if base64.b64encode(root).decode() != root_text:
+        raise CheckpointError("checkpoint root hash is not in canonical base64")
     if len(root) != 32:
         raise CheckpointError("checkpoint root hash is not 32 bytes")
     parsed = []
@@ -128,6 +135,8 @@ def parse_checkpoint(text: str) -> tuple[Checkpoint, str, list[tuple[str, bytes]
             blob = base64.b64decode(parts[2], validate=True)
         except ValueError:
             raise CheckpointError("a checkpoint signature is not base64") from None
+        if base64.b64encode(blob).decode() != parts[2]:  # same bytes, another spelling
+            raise CheckpointError("a checkpoint signature is not in canonical base64")
         parsed.append((parts[1], blob))
     return Checkpoint(origin, int(size_text), root), body, parsed
 

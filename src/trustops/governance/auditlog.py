@@ -256,10 +256,16 @@ class AuditLog:
         return self._sign(conn, pending, self._head(conn))
 
     def checkpoint(self) -> str:
-        """Sign (or return the existing) checkpoint of the log as it is now, and copy it out."""
+        """Sign (or return the existing) checkpoint of the log as it is now, and copy it out.
+
+        An existing checkpoint is copied out again if its copy is missing (a
+        crash between the commit and the copy, or a copy that failed).
+        """
         pending = Pending()
         with self.db.write() as conn:
             note = self.checkpoint_in(conn, pending)
+        if not pending.notes:
+            pending.notes.append((parse_checkpoint(note)[0].size, note))
         self.publish(pending)
         return note
 
@@ -294,12 +300,16 @@ class AuditLog:
             )
             if inside.returncode == 0 and inside.stdout.strip() == "true":
                 subprocess.run([*git, "add", "."], capture_output=True, check=True)
-                subprocess.run(
-                    [*git, "-c", "user.name=trustops", "-c", "user.email=trustops@invalid",
-                     "commit", "--quiet", "-m",
-                     f"trustops audit checkpoint {pending.notes[-1][0]}"],
-                    capture_output=True, check=True,
-                )  # fmt: skip
+                staged = subprocess.run(
+                    [*git, "diff", "--cached", "--quiet", "--", "."], capture_output=True
+                )
+                if staged.returncode != 0:  # commit the copies only, nothing else staged
+                    subprocess.run(
+                        [*git, "-c", "user.name=trustops", "-c", "user.email=trustops@invalid",
+                         "commit", "--quiet", "-m",
+                         f"trustops audit checkpoint {pending.notes[-1][0]}", "--", "."],
+                        capture_output=True, check=True,
+                    )  # fmt: skip
         except (OSError, subprocess.CalledProcessError) as exc:
             warnings.append(f"could not commit checkpoints in {folder}: {exc}")
         return warnings
@@ -388,7 +398,10 @@ class AuditLog:
         """The checkpoints copied out to the configured folder, if any."""
         if self.checkpoint_copy is None:
             return []
-        return read_checkpoints([self.checkpoint_copy / _slug(self.origin)])
+        folder = self.checkpoint_copy / _slug(self.origin)
+        if not any(folder.glob("*.checkpoint")):  # none copied out yet
+            return []
+        return read_checkpoints([folder])
 
     def verify(self, *, extra_checkpoints: Sequence[str] = ()) -> LogVerification:
         """Check the stored log: each leaf, the columns beside it, the head, every checkpoint."""
@@ -406,11 +419,14 @@ class AuditLog:
                         )
                     try:
                         d = json.loads(row.leaf)
+                    except ValueError:
+                        d = None
+                    if isinstance(d, dict):
                         same = (row.seq, row.time, row.actor, row.action, row.subject) == (
                             d.get("seq"), d.get("time"), d.get("actor"), d.get("action"),
                             d.get("subject"),
                         )  # fmt: skip
-                    except ValueError:
+                    else:
                         same = True  # verify_log reports the unreadable leaf
                     if not same:
                         column_failures.append(
@@ -425,7 +441,13 @@ class AuditLog:
             result.fail(failure)
         if head.size != result.size:
             result.fail(f"the log's head says {head.size} entries but {result.size} are stored")
-        elif CompactRange.from_bytes(head.size, head.frontier).root() != result.root:
+            return result
+        try:
+            head_root = CompactRange.from_bytes(head.size, bytes(head.frontier)).root()
+        except ValueError:
+            result.fail("the log's head is malformed: its frontier does not fit its size")
+            return result
+        if head_root != result.root:
             result.fail("the log's head does not match its entries")
         return result
 
@@ -474,10 +496,23 @@ class AuditLog:
 
 
 def read_checkpoints(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
-    """Checkpoint notes from files (one note each) and folders (their ``*.checkpoint`` files)."""
+    """Checkpoint notes from files (one note each) and folders (their ``*.checkpoint`` files).
+
+    A folder without any is refused (InputError), so that a wrong folder — such
+    as the ``checkpoint_copy`` folder itself, which keeps each log's copies in a
+    subfolder of its own — is not silently checked against nothing.
+    """
     notes = []
     for p in map(Path, paths):
         files = sorted(p.glob("*.checkpoint")) if p.is_dir() else [p]
+        if not files:
+            logs = sorted({f.parent.name for f in p.glob("*/*.checkpoint")})
+            raise InputError(
+                f"no *.checkpoint files in {p}",
+                hint=f"each log's copies are in a folder of its own: {', '.join(logs)}"
+                if logs
+                else None,
+            )
         for f in files:
             try:
                 notes.append(f.read_text(encoding="utf-8"))
@@ -535,9 +570,12 @@ def verify_export(
         for number, line in enumerate(f, start=2):
             if line.startswith(b'{"checkpoint":'):
                 try:
-                    notes.append(json.loads(line)["checkpoint"])
+                    note = json.loads(line)["checkpoint"]
                 except (ValueError, KeyError, TypeError):
-                    raise ExportError(f"{path}: line {number} is a malformed checkpoint") from None
+                    note = None
+                if not isinstance(note, str):
+                    raise ExportError(f"{path}: line {number} is a malformed checkpoint")
+                notes.append(note)
     if verifier:
         key_source = "the key given"
     elif isinstance(header.get("vkey"), str):
