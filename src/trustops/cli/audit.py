@@ -45,7 +45,7 @@ def log(
     Example: trustops audit log --limit 20 --action model.promoted
     """
     with registry_from(ctx) as reg:
-        entries = reg.audit.entries(action=action, subject=subject, actor=actor)[-limit:]
+        entries = reg.audit.entries(action=action, subject=subject, actor=actor, last=limit)
     if as_json:
         for e in entries:
             typer.echo(json.dumps(e.to_dict(), ensure_ascii=False))

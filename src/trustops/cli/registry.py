@@ -63,7 +63,7 @@ def registry_from(ctx: typer.Context) -> Iterator[Any]:
     try:
         yield registry
     finally:
-        for warning in registry.warnings:
+        for warning in [*registry.warnings, *registry.audit.warnings]:
             typer.echo(f"warning: {warning}", err=True)
         registry.close()
 

@@ -173,6 +173,7 @@ class AuditLog:
         self.key = key
         self.checkpoint_every = checkpoint_every
         self.checkpoint_copy = Path(checkpoint_copy) if checkpoint_copy else None
+        self.warnings: list[str] = []  # copies that failed, for the caller to report
 
     # -- writing ---------------------------------------------------------------
 
@@ -266,7 +267,7 @@ class AuditLog:
             note = self.checkpoint_in(conn, pending)
         if not pending.notes:
             pending.notes.append((parse_checkpoint(note)[0].size, note))
-        self.publish(pending)
+        self.warnings += self.publish(pending)
         return note
 
     def publish(self, pending: Pending) -> list[str]:
@@ -328,20 +329,28 @@ class AuditLog:
         action: str | None = None,
         subject: str | None = None,
         actor: str | None = None,
+        last: int | None = None,
     ) -> list[AuditEntry]:
-        """Entries from ``seq`` ``start`` on, optionally filtered, oldest first."""
+        """Entries from ``seq`` ``start`` on, optionally filtered, oldest first.
+
+        ``limit`` keeps the first N that match, ``last`` the latest N (read
+        newest first from the index, so it costs N rows whatever the log's size).
+        """
         e = t.audit_entries.c
-        query = sa.select(e.leaf, e.leaf_hash).where(e.seq >= start).order_by(e.seq)
+        newest_first = last is not None
+        query = sa.select(e.leaf, e.leaf_hash).where(e.seq >= start)
+        query = query.order_by(e.seq.desc() if newest_first else e.seq)
         if action:
             query = query.where(e.action == action)
         if subject:
             query = query.where(e.subject.like(f"%{subject}%"))
         if actor:
             query = query.where(e.actor == actor)
-        if limit is not None:
-            query = query.limit(limit)
+        if limit is not None or last is not None:
+            query = query.limit(last if newest_first else limit)
         with self.db.read() as conn:
-            return [AuditEntry.from_leaf(r.leaf, r.leaf_hash) for r in conn.execute(query)]
+            found = [AuditEntry.from_leaf(r.leaf, r.leaf_hash) for r in conn.execute(query)]
+        return found[::-1] if newest_first else found
 
     def checkpoints(self) -> list[str]:
         """Every stored checkpoint note, smallest size first."""
