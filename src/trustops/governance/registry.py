@@ -126,8 +126,29 @@ def _json(value: Any, what: str) -> str:
         raise InputError(f"{what} is not JSON-serialisable: {exc}") from None
 
 
+class _Record:
+    """A stored record: ``to_dict`` gives its fields but the database id, plus ``ref``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in self.__dict__.items() if k != "id"}
+        ref = getattr(self, "ref", None)
+        if ref is not None:
+            d["ref"] = ref
+        return d
+
+
+class _Versioned(_Record):
+    name: str
+    version: int
+
+    @property
+    def ref(self) -> str:
+        """``NAME@VERSION``."""
+        return f"{self.name}@{self.version}"
+
+
 @dataclass(frozen=True)
-class System:
+class System(_Record):
     """An AI system: the unit that models, datasets and approvals belong to."""
 
     id: int
@@ -141,12 +162,9 @@ class System:
     created_at: str
     created_by: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "id"}
-
 
 @dataclass(frozen=True)
-class DatasetVersion:
+class DatasetVersion(_Versioned):
     """One version of a dataset, identified by the hash of its content."""
 
     id: int
@@ -167,18 +185,9 @@ class DatasetVersion:
     created_by: str
     parents: list[str] = field(default_factory=list)
 
-    @property
-    def ref(self) -> str:
-        return f"{self.name}@{self.version}"
-
-    def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in self.__dict__.items() if k != "id"}
-        d["ref"] = self.ref
-        return d
-
 
 @dataclass(frozen=True)
-class ModelVersion:
+class ModelVersion(_Versioned):
     """One version of a model: an artifact by hash, its data, its stage."""
 
     id: int
@@ -197,15 +206,6 @@ class ModelVersion:
     created_by: str
     trained_on: list[str] = field(default_factory=list)
     evaluated_on: list[str] = field(default_factory=list)
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}@{self.version}"
-
-    def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in self.__dict__.items() if k != "id"}
-        d["ref"] = self.ref
-        return d
 
 
 @dataclass(frozen=True)
