@@ -27,9 +27,12 @@ lint: $(STAMP)
 
 # Fairness (10M rows) and drift (1M x 25 vs Evidently, NannyML, whylogs; 50M-row
 # streaming; Spark): about 30 minutes; `bench/drift_bench.py --quick` is a smoke run.
+# Governance (audited actions/s on SQLite and PostgreSQL, verifying a 1M-entry audit
+# log, proofs): about 5 minutes; `bench/governance_bench.py --quick` is a smoke run.
 bench: $(STAMP)
 	$(PY) bench/fairness_bench.py
 	$(PY) bench/drift_bench.py
+	$(PY) bench/governance_bench.py
 
 # Re-pin every dependency after changing pyproject.toml (no URLs, no paths).
 lock:
