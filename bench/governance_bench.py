@@ -72,7 +72,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -608,111 +607,27 @@ def _read_like_verify_export(path: Path) -> int:
     return count
 
 
-_DECODER = json.JSONDecoder()
-_ENCODER = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False
-)
-_FIELDS = frozenset({"seq", "time", "actor", "action", "subject", "payload", "reason"})
-
-
-def entry_problem_reused_codec(index: int, data: bytes) -> str | None:
-    """The checks of audit_verify._entry_problem with one reused decoder and encoder (not in src).
-
-    The bytes are decoded to str once (strict UTF-8); the str is parsed by a
-    module-level ``json.JSONDecoder`` and the canonical form is compared as
-    str, encoded by a module-level ``json.JSONEncoder`` with the same options
-    as ``canonical_json`` (plus ``check_circular=False``: parsed JSON has no cycles).
-    """
-    try:
-        text = data.decode("utf-8")
-        entry = _DECODER.decode(text)
-    except ValueError:
-        return f"entry {index} is not JSON"
-    if not isinstance(entry, dict):
-        return f"entry {index} is not a JSON object"
-    if entry.get("seq") != index:
-        return f"entry {index} has seq {entry.get('seq')!r}"
-    if entry.keys() != _FIELDS:
-        return f"entry {index} has missing or unknown fields"
-    try:
-        canonical = _ENCODER.encode(entry)
-    except ValueError:
-        return f"entry {index} holds a value JSON cannot carry"
-    if canonical != text:
-        return f"entry {index} is not in canonical form: it was edited"
-    return None
-
-
-def _check_range(path: str, start: int, stop: int, reused: bool) -> int:
-    """Worker: the per-entry checks of entries [start, stop) of an export; problems found."""
-    from trustops.core.audit_verify import _entry_problem
-
-    check = entry_problem_reused_codec if reused else _entry_problem
-    problems = 0
-    with open(path, "rb") as f:
-        f.readline()
-        index = 0
-        for line in f:
-            if line.startswith(ENTRY_LINE):
-                continue
-            if index >= stop:
-                break
-            if index >= start and check(index, line.rstrip(b"\n")):
-                problems += 1
-            index += 1
-    return problems
-
-
-def two_process_verify(path: Path, n: int, reused: bool) -> tuple[int, bytes]:
-    """Per-entry checks on 2 worker processes (half the entries each) while this process
-    hashes the leaves into the frontier: the shape of a parallel verify_log."""
-    from trustops.core.audit import CompactRange, leaf_hash
-
-    with ProcessPoolExecutor(2) as pool:
-        halves = [(0, n // 2), (n // 2, n)]
-        futures = [pool.submit(_check_range, str(path), a, b, reused) for a, b in halves]
-        frontier = CompactRange()
-        with open(path, "rb") as f:
-            f.readline()
-            for line in f:
-                if not line.startswith(ENTRY_LINE):
-                    frontier.append(leaf_hash(line.rstrip(b"\n")))
-        problems = sum(fut.result() for fut in futures)
-    return problems, frontier.root()
-
-
 def verify_phases(
     path: Path, built: dict[str, Any], vkey: str, origin: str, repeat: int
 ) -> list[tuple[str, float, float]]:
     """Each piece of verify_export alone over the same entries (median of ``repeat``)."""
-    from trustops.core.audit import CompactRange, canonical_json, leaf_hash
-    from trustops.core.audit_verify import _entry_problem
+    from trustops.core.audit import CompactRange, leaf_hash
+    from trustops.core.audit_verify import _canonical_problem, _parse
     from trustops.core.checkpoint import verify_checkpoint
 
     lines = read_entry_lines(path)
-    n = len(lines)
     hashes = built["hashes"]
     notes = built["notes"]
 
-    def loads_only() -> None:
-        for line in lines:
-            json.loads(line)
-
-    def loads_canonical() -> None:
-        for line in lines:
-            canonical_json(json.loads(line))
-
-    def entry_checks() -> None:
+    def parse_checks() -> None:
         for i, line in enumerate(lines):
-            _entry_problem(i, line)
+            _parse(i, line)
 
-    def reused_checks() -> None:
+    def canonical_checks() -> None:
         for i, line in enumerate(lines):
-            entry_problem_reused_codec(i, line)
-
-    def reused_decode_only() -> None:
-        for line in lines:
-            _DECODER.decode(line.decode("utf-8"))
+            entry, _ = _parse(i, line)
+            assert entry is not None
+            _canonical_problem(i, entry, line)
 
     def hashing() -> None:
         for line in lines:
@@ -730,27 +645,16 @@ def verify_phases(
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("reading: verify_export's two passes over the file, no checks",
          lambda: _read_like_verify_export(path)),
-        ("per-entry checks: audit_verify._entry_problem (all of it)", entry_checks),
-        ("  json.loads(bytes) alone", loads_only),
-        ("  json.loads(bytes) + canonical_json(entry) (json.dumps, new encoder per call)",
-         loads_canonical),
+        ("per-entry structure: decode, json.loads, seq and fields (every entry)", parse_checks),
         ("leaf_hash: SHA-256(0x00 + entry)", hashing),
         ("CompactRange.append of every leaf hash", frontier),
         (f"checkpoints: verify_checkpoint (Ed25519) x {len(notes)}", checkpoints),
-        ("ALT (not in src): per-entry checks, one reused JSONDecoder(str) + JSONEncoder",
-         reused_checks),
-        ("  ALT: bytes.decode() + reused JSONDecoder.decode alone", reused_decode_only),
-        ("ALT (not in src): src per-entry checks on 2 processes, hashing in this one",
-         lambda: two_process_verify(path, n, reused=False)),
-        ("ALT (not in src): reused-codec checks on 2 processes, hashing in this one",
-         lambda: two_process_verify(path, n, reused=True)),
+        ("NOT run when signed: structure + canonical re-encoding of every entry",
+         canonical_checks),
     ]  # fmt: skip
     out = []
     for label, fn in steps:
-        wall, cpu, _, result = median_of(fn, repeat)
-        if label.startswith("ALT") and "2 processes" in label:
-            problems, root = result
-            assert problems == 0 and root == built["root"], label
+        wall, cpu, _, _ = median_of(fn, repeat)
         out.append((label, wall, cpu))
     lines.clear()
     return out
@@ -827,10 +731,7 @@ def section_verify(
 
     if not args.no_phases:
         say(f"\n### Where verify_export's time goes ({n:,} entries, median of {args.repeat})\n")
-        say(
-            "each piece alone over the same entries, held in memory (reading excepted); "
-            "ALT rows are alternatives that are NOT in src/, measured for the suggestion below\n"
-        )
+        say("each piece alone over the same entries, held in memory (reading excepted)\n")
         phases = verify_phases(path, built, vkey, origin, args.repeat)
         tab = table(
             None,
@@ -845,15 +746,13 @@ def section_verify(
         for label, w, c in phases:
             tab.add_row(label, f"{w:.2f}", f"{c:.2f}", f"{w / wall:.0%}", f"{w / n * 1e6:.2f}")
         show(tab)
-        src_checks = next(w for label, w, _ in phases if "_entry_problem (all" in label)
-        alt_checks = next(w for label, w, _ in phases if label.startswith("ALT (not in src): per"))
-        two_reused = next(w for label, w, _ in phases if "reused-codec checks on 2" in label)
         cps = next(w for label, w, _ in phases if label.startswith("checkpoints"))
+        canon = next(w for label, w, _ in phases if label.startswith("NOT run"))
         say(
-            f"\nprojection: verify_export with the reused codec ~ {wall:.2f} - "
-            f"({src_checks:.2f} - {alt_checks:.2f}) = {wall - src_checks + alt_checks:.2f} s; "
-            f"reused codec on 2 processes + checkpoint checks ~ {two_reused + cps:.2f} s "
-            f"(measured pieces, not a measured verify_export)"
+            "\nthe canonical re-encoding runs only on entries no signed checkpoint covers (a "
+            "signed root fixes the exact bytes before it) and, when a checkpoint fails, in a "
+            f"second pass that names the edited entries; over every entry it would cost "
+            f"{canon:.2f} s"
         )
         per_cp = cps / max(1, len(built["notes"]))
         say(

@@ -419,33 +419,32 @@ class AuditLog:
         with self.db.read() as conn:
             head = conn.execute(sa.select(t.audit_head.c.size, t.audit_head.c.frontier)).one()
             rows = self._stream(conn)
+            current: list[Any] = []
 
             def leaves() -> Iterator[bytes]:
                 for row in rows:
-                    if bytes(row.leaf_hash) != leaf_hash(bytes(row.leaf)):
-                        column_failures.append(
-                            f"entry {row.seq}: its stored leaf hash does not match its bytes"
-                        )
-                    try:
-                        d = json.loads(row.leaf)
-                    except ValueError:
-                        d = None
-                    if isinstance(d, dict):
-                        same = (row.seq, row.time, row.actor, row.action, row.subject) == (
-                            d.get("seq"), d.get("time"), d.get("actor"), d.get("action"),
-                            d.get("subject"),
-                        )  # fmt: skip
-                    else:
-                        same = True  # verify_log reports the unreadable leaf
-                    if not same:
-                        column_failures.append(
-                            f"entry {row.seq}: the columns beside the entry differ from it"
-                        )
+                    current[:] = [row]
                     yield bytes(row.leaf)
 
+            def inspect(index: int, entry: dict[str, Any] | None, digest: bytes) -> None:
+                row = current[0]
+                if bytes(row.leaf_hash) != digest:
+                    column_failures.append(
+                        f"entry {row.seq}: its stored leaf hash does not match its bytes"
+                    )
+                if entry is not None and (row.seq, row.time, row.actor, row.action,
+                                          row.subject) != (
+                    entry.get("seq"), entry.get("time"), entry.get("actor"),
+                    entry.get("action"), entry.get("subject"),
+                ):  # fmt: skip
+                    column_failures.append(
+                        f"entry {row.seq}: the columns beside the entry differ from it"
+                    )
+
             result = verify_log(
-                leaves(), notes, self.verifier(), origin=self.origin, require_full_checkpoint=False
-            )
+                leaves(), notes, self.verifier(), origin=self.origin,
+                require_full_checkpoint=False, inspect=inspect,
+            )  # fmt: skip
         for failure in column_failures:
             result.fail(failure)
         if head.size != result.size:
@@ -545,6 +544,20 @@ class ExportVerification:
         return self.log.ok
 
 
+class _ExportEntries:
+    """The entry lines of an export; each iteration reads the file again from the start."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __iter__(self) -> Iterator[bytes]:
+        with open(self.path, "rb") as f:
+            f.readline()
+            for line in f:
+                if not line.startswith(b'{"checkpoint":'):
+                    yield line.rstrip(b"\n")
+
+
 def verify_export(
     path: str | os.PathLike[str],
     *,
@@ -592,12 +605,5 @@ def verify_export(
     else:
         key_source = "no key: signatures not checked"
 
-    def entries() -> Iterator[bytes]:
-        with open(path, "rb") as f:
-            f.readline()
-            for line in f:
-                if not line.startswith(b'{"checkpoint":'):
-                    yield line.rstrip(b"\n")
-
-    result = verify_log(entries(), [*notes, *checkpoints], verifier, origin=origin)
+    result = verify_log(_ExportEntries(path), [*notes, *checkpoints], verifier, origin=origin)
     return ExportVerification(result, origin, key_source)
