@@ -897,7 +897,7 @@ def section_store(args: argparse.Namespace, workdir: Path, templates: list[dict[
     show(tab)
     say(
         "\nAuditLog.verify() also checks every stored leaf hash and the columns beside each "
-        "entry (a second json.loads per entry); prove() reads every leaf hash, builds the tree "
+        "entry (from the same parse); prove() reads every leaf hash, builds the tree "
         "and signs a checkpoint of the current size if there is none."
     )
 
