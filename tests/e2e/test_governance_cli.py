@@ -96,6 +96,11 @@ def test_a_model_life_from_registration_to_rollback(project: Path) -> None:
     assert [d["ref"] for d in lineage["datasets"]] == ["train@1"]
     assert [a["ref"] for a in lineage["ancestors"]] == ["model@1"]
     assert "train@1" in ok("lineage", "model@2")
+    users = json.loads(ok("lineage", "dataset:credit-scoring/train@1", "--json"))
+    assert [m["ref"] for m in users] == ["model@1", "model@2"]
+    assert "model@2" in ok("lineage", "dataset:credit-scoring/train@1")
+    evaluated = json.loads(ok("lineage", "dataset:credit-scoring/eval@1", "--json"))
+    assert [m["ref"] for m in evaluated] == ["model@1"]  # evaluation counts; not passed to v2
 
     entries = [json.loads(line) for line in ok("audit", "log", "--json").splitlines()]
     assert [e["seq"] for e in entries] == list(range(len(entries)))
@@ -150,6 +155,7 @@ BAD = [
     (("audit", "verify", "--key", "nonsense"), "neither a verifier key"),
     (("audit", "prove", "99"), "is not in the log"),
     (("lineage", "model@7"), "not registered"),
+    (("lineage", "dataset:nosystem"), "dataset:SYSTEM/NAME@VERSION"),
 ]
 
 

@@ -309,13 +309,33 @@ def evidence_list(
 @app.command("lineage")
 def lineage(
     ctx: typer.Context,
-    model: Annotated[str, typer.Argument(help="MODEL@VERSION (or SYSTEM/MODEL@VERSION).")],
+    model: Annotated[
+        str,
+        typer.Argument(
+            help="MODEL@VERSION (or SYSTEM/MODEL@VERSION); dataset:SYSTEM/NAME@VERSION for the "
+            "model versions that used a dataset version."
+        ),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """What data (transitively) trained a model version, and its ancestors.
+    """What data (transitively) trained a model version; or which model versions used a dataset.
 
-    Example: trustops lineage scorer@2
+    Example: trustops lineage scorer@2; trustops lineage dataset:credit-scoring/train@1
     """
+    if model.startswith("dataset:"):
+        system, sep, ref = model.removeprefix("dataset:").partition("/")
+        if not sep or not ref:
+            raise UsageError(f"{model!r}: write dataset:SYSTEM/NAME@VERSION")
+        with registry_from(ctx) as reg:
+            users = reg.used_by(ref, system=system)
+        if as_json:
+            print_json([m.to_dict() for m in users])
+            return
+        table = Table("model version", "stage", "trained on", "sha256", title=f"used {ref}")
+        for m in users:
+            table.add_row(m.ref, m.stage, ", ".join(m.trained_on), m.artifact_hash[:16])
+        Console().print(table)
+        return
     with registry_from(ctx) as reg:
         found = reg.lineage(model)
     if as_json:
