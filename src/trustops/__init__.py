@@ -24,6 +24,7 @@ __all__ = [
     "DriftReport",
     "FairnessReport",
     "GroupCounts",
+    "LL144Audit",
     "PiiReport",
     "Registry",
     "ValidationReport",
@@ -35,6 +36,7 @@ __all__ = [
     "detect_drift",
     "errors",
     "init_workspace",
+    "ll144_audit",
     "load_profile",
     "p_chart",
     "profile",
@@ -69,6 +71,8 @@ _LAZY = {
     "Registry": "trustops.governance",
     "init_workspace": "trustops.governance",
     "verify_export": "trustops.governance",
+    "ll144_audit": "trustops.ll144",
+    "LL144Audit": "trustops.core.ll144",
 }
 
 if TYPE_CHECKING:
@@ -82,6 +86,7 @@ if TYPE_CHECKING:
     from trustops.core.quality.pii import PiiReport
     from trustops.drift import detect_drift
     from trustops.governance import Registry, init_workspace, verify_export
+    from trustops.ll144 import LL144Audit, ll144_audit
     from trustops.profiling import load_profile, profile, save_profile
     from trustops.scan import scan_pii
     from trustops.validation import validate
