@@ -180,6 +180,12 @@ def _fill_append_only_tables(registry: Registry) -> None:
     mv = registry.register_model(b"weights", system="credit", name="scorer", code_commit=None)
     registry.record_evidence("fairness", mv, {"ratio": 0.9})
     registry.promote("scorer@1", "staging")  # a stage transition and a signed checkpoint
+    from trustops.core.policy import Context, EvidenceItem, evaluate
+    from trustops.policy import load_policy
+
+    policy = load_policy("eeoc-four-fifths")
+    decision = evaluate(policy, [EvidenceItem("fairness", {"four_fifths": []})], Context())
+    registry.record_decision(decision, policy, mv)  # a stored policy
 
 
 def _snapshot(registry: Registry, table: sa.Table) -> list[tuple[Any, ...]]:
@@ -192,6 +198,7 @@ _FORGED = {
     "audit_checkpoints": {"note": "forged"},
     "evidence": {"content": "{}"},
     "stage_transitions": {"reason": "forged"},
+    "policies": {"content": "{}"},
 }
 
 
@@ -225,7 +232,7 @@ def test_migration_declares_the_same_append_only_tables() -> None:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert tuple(module.APPEND_ONLY) == t.APPEND_ONLY
+    assert (*module.APPEND_ONLY, "policies") == t.APPEND_ONLY  # 0002 adds the policies table
 
 
 # -- bad URLs ---------------------------------------------------------------------

@@ -1005,6 +1005,76 @@ class Registry:
                 query = query.where(e.kind == kind)
             return [self._evidence_row(conn, i) for i in conn.execute(query).scalars().all()]
 
+    # -- policies and decisions --------------------------------------------------
+
+    def record_decision(
+        self,
+        decision: Any,
+        policy: Any,
+        subject: ModelVersion | DatasetVersion | str,
+        *,
+        system: str | None = None,
+    ) -> Evidence:
+        """Store a policy decision as evidence (kind ``policy_decision``) about ``subject``.
+
+        The policy itself is stored once per hash (``policy.registered`` in the
+        audit log); the decision records that hash and the hashes of the
+        evidence it used, so it can be re-evaluated and checked later.
+        """
+        content = decision.to_dict()
+        body = _json(content, "the decision")
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        source = _json(dict(policy.source), "the policy")
+        with self._change() as change:
+            conn = change.conn
+            p = t.policies.c
+            known = conn.execute(sa.select(p.id).where(p.hash == policy.hash)).scalar()
+            if known is None:
+                _insert(
+                    conn,
+                    t.policies.insert().values(
+                        name=policy.name, version=policy.version, hash=policy.hash,
+                        content=source, created_at=utc_now(), created_by=self.actor,
+                    ),
+                )  # fmt: skip
+                change.audit(
+                    "policy.registered",
+                    f"policy:{policy.name}@{policy.version}",
+                    {"name": policy.name, "version": policy.version, "hash": policy.hash},
+                )
+            subject_type, sid, label = self._subject(conn, subject, system)
+            eid = _insert(
+                conn,
+                t.evidence.insert().values(
+                    kind="policy_decision", subject_type=subject_type, subject_id=sid,
+                    content=body, content_hash=digest, created_at=utc_now(),
+                    created_by=self.actor,
+                ),
+            )  # fmt: skip
+            record = self._evidence_row(conn, eid)
+            change.audit(
+                "policy.evaluated",
+                label,
+                {
+                    "evidence_id": eid,
+                    "policy": policy.name,
+                    "policy_hash": policy.hash,
+                    "outcome": decision.outcome,
+                    "content_hash": digest,
+                    "evidence_hashes": list(decision.evidence_hashes),
+                },
+            )
+        return record
+
+    def policies(self) -> list[dict[str, Any]]:
+        """Every policy version used in a decision: name, version, hash, when, by whom."""
+        p = t.policies.c
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(p.name, p.version, p.hash, p.created_at, p.created_by).order_by(p.id)
+            ).all()
+        return [dict(r._mapping) for r in rows]
+
     # -- stages ----------------------------------------------------------------
 
     def _stages(self, conn: Connection, system: str) -> dict[str, tuple[int, str]]:

@@ -184,5 +184,17 @@ audit_checkpoints = sa.Table(
     sa.Column("created_at", _TIME, nullable=False),
 )
 
+policies = sa.Table(
+    "policies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("version", sa.String(50), nullable=False),
+    sa.Column("hash", _HASH, nullable=False, unique=True),  # sha256 of the canonical JSON
+    sa.Column("content", sa.Text, nullable=False),  # canonical JSON of the policy document
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
 # Rows no statement may change or delete once written (triggers refuse it).
-APPEND_ONLY = ("audit_entries", "audit_checkpoints", "evidence", "stage_transitions")
+APPEND_ONLY = ("audit_entries", "audit_checkpoints", "evidence", "stage_transitions", "policies")
