@@ -108,11 +108,13 @@ def _root(
 def _register() -> None:
     from trustops.cli import (  # noqa: F401  (register on import)
         audit,
+        check,
         dataset,
         demo,
         fairness,
         profiles,
         registry,
+        report,
     )
     from trustops.cli.pii import scan_pii_command
     from trustops.cli.validate import validate_command

@@ -1,0 +1,189 @@
+"""``trustops check``: gate CI or a promotion on a policy.
+
+Exit codes: 0 the policy passes (warnings allowed), 1 it blocks, 2 a usage
+or input error — a bad policy (with file, line and column), a missing
+column, an unknown model. With ``--model`` the evidence recorded for that
+version (and for its training and evaluation data) is evaluated, and the
+decision is recorded in the registry as evidence with its audit entry; with
+``--data`` the fairness evidence is computed from the file first, so the
+gate also works without a registry.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from trustops.cli import app
+from trustops.errors import UsageError
+
+__all__ = ["check"]
+
+
+class CheckFormat(StrEnum):
+    table = "table"
+    json = "json"
+    junit = "junit"
+    markdown = "markdown"
+
+
+def _as_of(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of must be an ISO 8601 time, got {text!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _registry_inputs(reg: Any, ref: str) -> tuple[Any, list[Any], dict[str, Any]]:
+    """The model version, its evidence (and its data's), and the context parts."""
+    from trustops.core.policy import EvidenceItem
+
+    mv = reg.model(ref)
+    datasets = [
+        reg.dataset(d, system=mv.system) for d in dict.fromkeys([*mv.trained_on, *mv.evaluated_on])
+    ]
+    records = reg.evidence(subject=mv)
+    for d in datasets:
+        records += reg.evidence(subject=d)
+    items = [
+        EvidenceItem(e.kind, e.content, e.content_hash, e.created_at, e.subject)
+        for e in records
+        if e.kind not in ("policy_decision", "report")
+    ]
+    model = mv.to_dict()
+    features = mv.parameters.get("features")
+    if isinstance(features, list):
+        model["features"] = features
+    parts = {
+        "system": reg.system(mv.system).to_dict(),
+        "model": model,
+        "datasets": [d.to_dict() for d in datasets],
+    }
+    return mv, items, parts
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    policy: Annotated[
+        str,
+        typer.Option(
+            "--policy", help="A policy YAML file, or a pack name (eeoc-four-fifths, ...)."
+        ),
+    ],
+    model: Annotated[
+        str | None, typer.Option("--model", help="Evaluate the evidence of MODEL@VERSION.")
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Or compute fairness evidence from this CSV/Parquet file."),
+    ] = None,
+    y_true: Annotated[str | None, typer.Option("--y-true", help="With --data: labels.")] = None,
+    y_pred: Annotated[
+        str | None, typer.Option("--y-pred", help="With --data: predictions.")
+    ] = None,
+    sensitive: Annotated[
+        list[str] | None,
+        typer.Option("--sensitive", help="With --data: a sensitive attribute (repeatable)."),
+    ] = None,
+    score: Annotated[str | None, typer.Option("--score", help="With --data: scores.")] = None,
+    privileged: Annotated[
+        list[str] | None,
+        typer.Option("--privileged", help="With --data: ATTR=VALUE (AIF360 comparison)."),
+    ] = None,
+    system: Annotated[
+        str | None,
+        typer.Option("--system", help="With --data: the registered AI system, for applies_to."),
+    ] = None,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="table, json, junit or markdown.")
+    ] = CheckFormat.table,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the output to this file.")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Evaluate as of this time (ISO 8601; default: now)."),
+    ] = None,
+    no_record: Annotated[
+        bool, typer.Option("--no-record", help="Do not record the decision in the registry.")
+    ] = False,
+) -> None:
+    """Evaluate a policy; exit 1 when it blocks.
+
+    Example: trustops check --policy eeoc-four-fifths --model scorer@2 --format junit -o policy.xml
+    """
+    from trustops.core.policy import Context, EvidenceItem, check_scopes, evaluate
+    from trustops.policy import load_policy
+    from trustops.reports.policy import rich_table, to_json, to_junit, to_markdown
+
+    if model is None and data is None:
+        raise UsageError("say what to check: --model MODEL@VERSION and/or --data FILE")
+    if data is not None and not (y_true and y_pred and sensitive):
+        raise UsageError("--data needs --y-true, --y-pred and at least one --sensitive")
+    loaded = load_policy(policy)
+    now = _as_of(as_of)
+    evidence: list[Any] = []
+    parts: dict[str, Any] = {}
+    subject = None
+    registry_ctx = None
+    if model is not None or system is not None:
+        from trustops.cli.registry import registry_from
+
+        registry_ctx = registry_from(ctx)
+    mv = None
+    if data is not None:
+        from trustops.assess import assess_fairness
+        from trustops.engines.files import read_table
+
+        columns = [y_true, y_pred, *(sensitive or []), *([score] if score else [])]
+        with Console(stderr=True).status(f"Assessing {data.name}…"):
+            table = read_table(data, columns=[c for c in columns if c])
+            report = assess_fairness(
+                table, y_true=y_true, y_pred=y_pred, sensitive=sensitive, score=score,
+                privileged=privileged or None,
+            )  # fmt: skip
+        evidence.append(EvidenceItem("fairness", report.to_dict(), created_at=now.isoformat()))
+        subject = f"data:{data.name}"
+    if registry_ctx is not None:
+        with registry_ctx as reg:
+            if model is not None:
+                mv, items, parts = _registry_inputs(reg, model)
+                evidence += items
+                subject = f"model:{mv.system}/{mv.ref}"
+            elif system is not None:
+                parts = {"system": reg.system(system).to_dict()}
+            check_scopes(loaded, evidence)
+            decision = evaluate(loaded, evidence, Context(**parts, now=now, subject=subject))
+            if mv is not None and not no_record:
+                reg.record_decision(decision, loaded, mv)
+    else:
+        check_scopes(loaded, evidence)
+        decision = evaluate(loaded, evidence, Context(now=now, subject=subject))
+    if output_format is CheckFormat.table:
+        console = Console(record=True, width=140, file=io.StringIO()) if output else Console()
+        console.print(rich_table(decision))
+        text = console.export_text() if output else ""
+    elif output_format is CheckFormat.json:
+        text = to_json(decision)
+    elif output_format is CheckFormat.junit:
+        text = to_junit(decision)
+    else:
+        text = to_markdown(decision)
+    if output is not None:
+        from trustops.engines.files import write_text
+
+        write_text(output, text)
+    elif text:
+        typer.echo(text, nl=False)
+    if decision.blocked:
+        raise typer.Exit(1)
