@@ -165,6 +165,25 @@ def demo(
     )
 
 
+def _gate(reg: Any, policy: Any, version: Any, now: Any) -> Any:
+    """The policy's decision on a model version's evidence, recorded in the registry."""
+    from trustops.core.policy import Context, EvidenceItem, evaluate
+
+    evidence = [
+        EvidenceItem(e.kind, e.content, e.content_hash, e.created_at, e.subject)
+        for e in reg.evidence(subject=f"{version.system}/{version.ref}")
+    ]
+    context = Context(
+        system=reg.system(version.system).to_dict(),
+        model=version.to_dict(),
+        now=now,
+        subject=f"model:{version.system}/{version.ref}",
+    )
+    decision = evaluate(policy, evidence, context)
+    reg.record_decision(decision, policy, version)
+    return decision
+
+
 def _govern(
     output: Path,
     train: Any,
@@ -183,6 +202,7 @@ def _govern(
     import json
     import pickle
     import shutil
+    from datetime import UTC, datetime
 
     import pyarrow as pa
     import sklearn
@@ -193,7 +213,11 @@ def _govern(
     from trustops.engines.files import write_table
     from trustops.governance import Registry, init_workspace, verify_export
     from trustops.governance.workspace import load_settings
+    from trustops.policy import load_policy
+    from trustops.reports.policy import rich_table as policy_table
+    from trustops.reports.policy import to_markdown as policy_markdown
 
+    policy = load_policy("eeoc-four-fifths")
     shutil.rmtree(output / ".trustops", ignore_errors=True)  # the demo starts a fresh log
     workspace = init_workspace(output, actor="demo")
     features = list(CREDIT_FEATURES)
@@ -224,7 +248,13 @@ def _govern(
         reg.record_evidence("fairness", f"{system}/{v1.ref}", json.loads(report_json))
         reg.record_evidence("drift", f"dataset:{system}/{prod_v.ref}", json.loads(drift_json))
         reg.promote(f"{system}/{v1.ref}", "staging")
-        reg.promote(f"{system}/{v1.ref}", "production", reason="fairness evidence reviewed")
+        decision = _gate(reg, policy, v1, datetime.now(UTC))
+        console.print(policy_table(decision))
+        reg.promote(
+            f"{system}/{v1.ref}",
+            "production",
+            reason=f"demo override: policy {policy.name} {decision.outcome} (recorded)",
+        )
         retrained = clone(model).set_params(logisticregression__C=0.05)
         retrained.fit(train[features], train["approved"])
         (output / "model-v2.pkl").write_bytes(pickle.dumps(retrained))
@@ -240,6 +270,7 @@ def _govern(
         in_store = reg.audit.verify()
         offline = verify_export(output / "audit.jsonl", verifier=reg.audit.verifier())
         stages = {m.ref: m.stage for m in reg.models(system=system)}
+    (output / "policy.md").write_text(policy_markdown(decision), encoding="utf-8")
     table = Table("seq", "actor", "action", title="Audit log")
     table.add_column("subject", overflow="fold")
     table.add_column("reason", overflow="fold")
