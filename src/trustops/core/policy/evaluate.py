@@ -316,7 +316,7 @@ def _evidence(rule: Rule, evidence: Sequence[EvidenceItem], ctx: Context) -> tup
             (item.digest),
         )
     age = (ctx.now - when).total_seconds() / 86400
-    text = f"{rule.evidence} evidence is {age:.0f} days old (max {rule.max_age_days:g})"
+    text = f"{rule.evidence} evidence is {max(age, 0.0):.0f} days old (max {rule.max_age_days:g})"
     return ("pass" if age <= rule.max_age_days else "fail"), [text], item.digest
 
 
