@@ -104,6 +104,13 @@ def check(
         str | None,
         typer.Option("--system", help="With --data: the registered AI system, for applies_to."),
     ] = None,
+    sex: Annotated[
+        str | None, typer.Option("--sex", help="With --data: sex column, for an LL144 audit.")
+    ] = None,
+    race: Annotated[
+        str | None,
+        typer.Option("--race", help="With --data: race/ethnicity column, for an LL144 audit."),
+    ] = None,
     output_format: Annotated[
         CheckFormat, typer.Option("--format", help="table, json, junit or markdown.")
     ] = CheckFormat.table,
@@ -128,9 +135,17 @@ def check(
 
     if model is None and data is None:
         raise UsageError("say what to check: --model MODEL@VERSION and/or --data FILE")
-    if data is not None and not (y_true and y_pred and sensitive):
-        raise UsageError("--data needs --y-true, --y-pred and at least one --sensitive")
     loaded = load_policy(policy)
+    needed = {r.evidence for r in loaded.rules if r.kind in ("metric", "evidence")}
+    audit_ll144 = data is not None and "ll144" in needed
+    assess = data is not None and ("fairness" in needed or not audit_ll144)
+    if assess and not (y_true and y_pred and sensitive):
+        raise UsageError("--data needs --y-true, --y-pred and at least one --sensitive")
+    if audit_ll144 and not (sex and race and (y_pred or score)):
+        raise UsageError(
+            f"policy {loaded.name} needs an LL144 audit: --data with --sex, --race and "
+            "--y-pred (selected) or --score"
+        )
     now = _as_of(as_of)
     evidence: list[Any] = []
     parts: dict[str, Any] = {}
@@ -142,17 +157,28 @@ def check(
         registry_ctx = registry_from(ctx)
     mv = None
     if data is not None:
-        from trustops.assess import assess_fairness
         from trustops.engines.files import read_table
 
-        columns = [y_true, y_pred, *(sensitive or []), *([score] if score else [])]
+        columns = [y_true, y_pred, score, sex, race, *(sensitive or [])]
         with Console(stderr=True).status(f"Assessing {data.name}…"):
-            table = read_table(data, columns=[c for c in columns if c])
-            report = assess_fairness(
-                table, y_true=y_true, y_pred=y_pred, sensitive=sensitive, score=score,
-                privileged=privileged or None,
-            )  # fmt: skip
-        evidence.append(EvidenceItem("fairness", report.to_dict(), created_at=now.isoformat()))
+            table = read_table(data, columns=list(dict.fromkeys(c for c in columns if c)))
+            if assess:
+                from trustops.assess import assess_fairness
+
+                report = assess_fairness(
+                    table, y_true=y_true, y_pred=y_pred, sensitive=sensitive, score=score,
+                    privileged=privileged or None,
+                )  # fmt: skip
+                evidence.append(
+                    EvidenceItem("fairness", report.to_dict(), created_at=now.isoformat())
+                )
+            if audit_ll144:
+                from trustops.ll144 import ll144_audit
+
+                audit = ll144_audit(
+                    table, sex=sex, race=race, selected=None if score else y_pred, score=score
+                )
+                evidence.append(EvidenceItem("ll144", audit.to_dict(), created_at=now.isoformat()))
         subject = f"data:{data.name}"
     if registry_ctx is not None:
         with registry_ctx as reg:

@@ -162,10 +162,11 @@ CATALOGUE: dict[str, list[tuple[str, Any, str]]] = {
         ("columns\\.non_null", NONNEG, "columns.non_null"),
     ],
     "ll144": [
-        ("(sex|race|intersectional)(\\.rows)?\\.(impact_ratio)", NONNEG, "sex.impact_ratio"),
-        ("(sex|race|intersectional)(\\.rows)?\\.(rate)", RATE, "race.rate"),
-        ("(sex|race|intersectional)(\\.rows)?\\.(applicants)", NONNEG, "race.applicants"),
-        ("(sex|race|intersectional)\\.unknown|unknown", NONNEG, "sex.unknown"),
+        ("(sex|race|intersectional)\\.rows\\.impact_ratio", NONNEG, "sex.rows.impact_ratio"),
+        ("(sex|race|intersectional)\\.rows\\.rate", RATE, "race.rows.rate"),
+        ("(sex|race|intersectional)\\.rows\\.(applicants|selected)", NONNEG, "rows.applicants"),
+        ("(sex|race|intersectional)\\.rows\\.share", RATE, "race.rows.share"),
+        ("(sex|race|intersectional)\\.(unknown|known)", NONNEG, "sex.unknown"),
     ],
     "performance": [("[a-z_][a-z0-9_]*", ANY, "any metric recorded, e.g. auc")],
 }
