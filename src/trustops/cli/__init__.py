@@ -111,6 +111,7 @@ def _register() -> None:
         check,
         dataset,
         demo,
+        documents,
         fairness,
         profiles,
         registry,
