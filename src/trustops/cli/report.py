@@ -1,4 +1,4 @@
-"""``trustops report``: regulator-ready reports, starting with the NYC LL144 bias-audit summary.
+"""``trustops report``: regulator-ready reports; here the NYC LL144 bias-audit summary.
 
 ``report_app`` is the sub-app every ``trustops report KIND`` command hangs
 on; other modules add their kinds to it with ``@report_app.command(...)``.
@@ -20,7 +20,7 @@ from trustops.errors import UsageError
 __all__ = ["report_app"]
 
 report_app = typer.Typer(
-    help="Regulator-ready reports: the NYC Local Law 144 bias-audit summary.",
+    help="Regulator-ready reports, written from data or from recorded evidence.",
     no_args_is_help=True,
 )
 app.add_typer(report_app, name="report")
