@@ -175,6 +175,7 @@ def check(
             if audit_ll144:
                 from trustops.ll144 import ll144_audit
 
+                assert sex is not None and race is not None  # checked above
                 audit = ll144_audit(
                     table, sex=sex, race=race, selected=None if score else y_pred, score=score
                 )
