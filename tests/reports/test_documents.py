@@ -290,3 +290,30 @@ def test_bad_requests_are_named(
 def test_dashes_name_the_same_document(shared: Registry) -> None:
     a = render_document(shared, "model-card", model=MODEL, record=False)
     assert a.kind == "model_card"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"impact_ratio": {"race=C": 0.64}},  # hand-written evidence, not a FairnessReport
+        "regression",
+    ],
+)
+def test_fairness_evidence_without_four_fifths_rows_renders_and_says_so(
+    tmp_path: Path, content: Any
+) -> None:
+    import numpy as np
+
+    from trustops import assess_fairness
+
+    with build(tmp_path, fairness=False) as reg:
+        if content == "regression":
+            rng = np.random.default_rng(0)
+            data = {"y": rng.normal(size=200), "p": rng.normal(size=200),
+                    "g": rng.choice(["a", "b"], 200)}  # fmt: skip
+            content = assess_fairness(data, y_true="y", y_pred="p", sensitive="g")
+        reg.record_evidence("fairness", MODEL, content)
+        eeoc = render(reg, "eeoc", "html", record=False)
+        assert "MISSING: four-fifths rows: the fairness evidence (#" in eeoc.text
+        for kind in ("model_card", "annex_iv"):
+            assert render(reg, kind, "html", record=False).text.endswith("</html>\n")

@@ -177,7 +177,7 @@ class FairnessView:
 
     @property
     def task(self) -> str:
-        return str(self.content.get("task", "binary"))
+        return str(self.content.get("task") or "unknown")
 
     @property
     def threshold(self) -> float:

@@ -463,8 +463,9 @@ def eeoc(registry: Registry, model: ModelVersion, sources: Sources) -> dict[str,
     elif not f.four_fifths():
         missing = [
             sources.missing(
-                f"four-fifths rows: the fairness evidence is a {f.task} assessment; the rule "
-                "needs a selection (a binary task)"
+                f"four-fifths rows: the fairness evidence (#{f.record.id}, task {f.task}) has "
+                "none; the rule needs the selections of a binary task, as recorded from "
+                "trustops.assess_fairness"
             )
         ]
     else:
