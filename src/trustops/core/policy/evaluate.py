@@ -11,8 +11,9 @@ observations, or no p-value where significance is asked), ``missing`` (no
 evidence, nothing in scope) or ``not_applicable`` — and an effect on the
 decision by its severity: a failed ``block`` rule fails the decision, a
 failed ``warn`` rule warns, ``info`` only informs; ``insufficient`` follows
-the rule's ``on_insufficient`` (default warn). The decision is ``fail`` if any
-effect is fail, else ``warn`` if any is warn, else ``pass``.
+the rule's ``on_insufficient`` (default warn), never beyond its severity (an
+``info`` rule informs). The decision is ``fail`` if any effect is fail, else
+``warn`` if any is warn, else ``pass``.
 
 A metric rule with ``significance`` fails an observation only when the
 comparison fails AND the p-value is below ``alpha``; one with ``min_n``
@@ -40,7 +41,7 @@ import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from trustops.core.audit import canonical_json
@@ -149,17 +150,29 @@ def _fmt(value: Any) -> str:
 
 
 def _relation(value: Any, threshold: Any) -> str:
+    if isinstance(value, bool | str) or isinstance(threshold, bool | str):
+        return "≠" if value != threshold else "="  # true/false and text have no order
     try:
         return "<" if value < threshold else (">" if value > threshold else "=")
     except TypeError:
         return "≠" if value != threshold else "="
 
 
+def _time(text: str | None) -> datetime | None:
+    """An ISO 8601 time, naive ones read as UTC (None if there is none, or it is not one)."""
+    try:
+        when = datetime.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def _latest(evidence: Sequence[EvidenceItem], kind: str) -> EvidenceItem | None:
     found = [e for e in evidence if e.kind == kind]
     if not found:
         return None
-    return max(enumerate(found), key=lambda p: (p[1].created_at or "", p[0]))[1]
+    oldest = datetime.min.replace(tzinfo=UTC)  # no recording time: older than any time
+    return max(enumerate(found), key=lambda p: (_time(p[1].created_at) or oldest, p[0]))[1]
 
 
 def _in_scope(rule: Rule, obs: Observation) -> bool:
@@ -272,30 +285,19 @@ def _metric(rule: Rule, evidence: Sequence[EvidenceItem]) -> tuple[str, list[str
         return "fail", failed + short, item.digest
     if short:
         return "insufficient", short, item.digest
-    numeric = [
-        o for o, _ in passed if isinstance(o.value, int | float) and not isinstance(o.value, bool)
-    ]
     notes = [m for _, m in passed if "not significant" in m]
+    met = [o for o, m in passed if "not significant" not in m]  # the comparison holds
+    numeric = [o for o in met if isinstance(o.value, int | float) and not isinstance(o.value, bool)]
+    count = f"all {len(met)}" if len(met) == len(passed) else f"{len(met)} of {len(passed)}"
+    head = f"{count} {_SHOW[rule.op or '==']} {_fmt(rule.threshold)}"
     if numeric and rule.op in ("<", "<=", ">", ">="):
         worst = (
             min(numeric, key=lambda o: o.value)
             if rule.op[0] == ">"
             else max(numeric, key=lambda o: o.value)
         )
-        head = (
-            f"all {len(passed)} {_SHOW[rule.op]} {_fmt(rule.threshold)} "
-            f"(closest: {worst.label} = {_fmt(worst.value)})"
-        )
-    else:
-        head = f"all {len(passed)} {_SHOW[rule.op or '==']} {_fmt(rule.threshold)}"
+        head += f" (closest: {worst.label} = {_fmt(worst.value)})"
     return "pass", [head, *notes], item.digest
-
-
-def _parse_time(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def _evidence(rule: Rule, evidence: Sequence[EvidenceItem], ctx: Context) -> tuple:
@@ -308,14 +310,15 @@ def _evidence(rule: Rule, evidence: Sequence[EvidenceItem], ctx: Context) -> tup
             [f"{rule.evidence} evidence recorded {item.created_at or ''}".strip()],
             (item.digest),
         )
-    when = _parse_time(item.created_at or "")
-    if when is None or ctx.now is None:
+    when = _time(item.created_at)
+    now = ctx.now if ctx.now is None or ctx.now.tzinfo else ctx.now.replace(tzinfo=UTC)
+    if when is None or now is None:
         return (
             "insufficient",
             ["no recording time or evaluation time to judge freshness"],
             (item.digest),
         )
-    age = (ctx.now - when).total_seconds() / 86400
+    age = (now - when).total_seconds() / 86400
     text = f"{rule.evidence} evidence is {max(age, 0.0):.0f} days old (max {rule.max_age_days:g})"
     return ("pass" if age <= rule.max_age_days else "fail"), [text], item.digest
 
@@ -368,9 +371,17 @@ def _approvals(rule: Rule, ctx: Context) -> tuple:
     return ("pass" if len(actors) >= need else "fail"), [text], None
 
 
-def _tokens(name: str) -> set[str]:
-    lowered = name.lower()
-    return {lowered, *re.split(r"[^a-z0-9]+", lowered)}
+def _tokens(name: str) -> tuple[str, ...]:
+    """The parts of a name: ``applicantMaritalStatus`` → applicant, marital, status."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    return tuple(t for t in re.split(r"[^a-z0-9]+", spaced) if t)
+
+
+def _uses(feature: str, basis: tuple[str, ...]) -> bool:
+    """Whether ``basis`` (its tokens) appears, whole and in order, among the feature's tokens."""
+    parts = _tokens(feature)
+    k = len(basis)
+    return k > 0 and any(parts[i : i + k] == basis for i in range(len(parts) - k + 1))
 
 
 def _prohibited(rule: Rule, ctx: Context) -> tuple:
@@ -381,9 +392,9 @@ def _prohibited(rule: Rule, ctx: Context) -> tuple:
             ["the model version records no input features (parameters.features)"],
             (None),
         )
-    allowed = {a.lower() for a in rule.allowed}
-    banned = {p.lower().replace(" ", "_") for p in rule.prohibited} - allowed
-    used = [f for f in features if _tokens(str(f)) & banned]
+    allowed = {_tokens(a) for a in rule.allowed}
+    banned = {_tokens(p) for p in rule.prohibited} - allowed
+    used = [f for f in features if any(_uses(str(f), b) for b in banned)]
     if used:
         return "fail", [f"prohibited basis used as an input: {', '.join(map(str, used))}"], None
     return "pass", [f"none of {len(banned)} prohibited bases among {len(features)} inputs"], None
@@ -394,8 +405,10 @@ def _effect(rule: Rule, outcome: str) -> str:
         return "pass"
     if outcome == "not_applicable":
         return "skip"
-    if outcome == "insufficient" and rule.on_insufficient != "fail":
-        return rule.on_insufficient
+    if outcome == "insufficient" and rule.on_insufficient == "pass":
+        return "pass"
+    if outcome == "insufficient" and rule.on_insufficient == "warn" and rule.severity != "info":
+        return "warn"  # never more than the rule's severity: an info rule only informs
     return {"block": "fail", "warn": "warn", "info": "info"}[rule.severity]
 
 

@@ -155,7 +155,11 @@ CATALOGUE: dict[str, list[tuple[str, Any, str]]] = {
     "quality": [
         ("passed", BOOL, "passed"),
         ("results\\.status", TEXT, "results.status"),
-        ("counts\\.(pass|fail|warn|error|skip)", NONNEG, "counts.fail, ..."),
+        (
+            "counts\\.(total|pass|fail|error|not_evaluable|blocking|warnings)",
+            NONNEG,
+            "counts.fail, counts.blocking, ...",
+        ),
     ],
     "pii": [
         ("len\\((pii_columns|protected_columns)\\)", NONNEG, "len(pii_columns)"),

@@ -268,15 +268,14 @@ def _metric_rule(d: Mapping[str, Any], base: dict[str, Any], path: tuple) -> Rul
     if "threshold" not in d:
         raise PolicyError("'threshold' is required", path)
     threshold = d["threshold"]
-    if rng == BOOL:
-        if not isinstance(threshold, bool) or op not in ("==", "!="):
+    if rng in (BOOL, TEXT):
+        wanted, what = (bool, "true/false") if rng == BOOL else (str, "a string")
+        nature = "true or false" if rng == BOOL else "text"
+        if op not in ("==", "!=") or not isinstance(threshold, wanted):
             raise PolicyError(
-                f"{metric} is true or false: use op == or != with true/false",
-                (*path, "threshold"),
+                f"{metric} is {nature}: use op == or != with {what}",
+                (*path, "op" if op not in ("==", "!=") else "threshold"),
             )
-    elif rng == TEXT:
-        if not isinstance(threshold, str) or op not in ("==", "!="):
-            raise PolicyError(f"{metric} is text: use op == or != with a string", (*path, "op"))
     else:
         if isinstance(threshold, bool) or not isinstance(threshold, int | float):
             raise PolicyError(f"must be a number, not {threshold!r}", (*path, "threshold"))
