@@ -34,8 +34,9 @@ RULE_RACE = [
 # The rule prints 64.2% for Hispanic or Latino, which no whole number of its 28
 # applicants gives (64.2% of 28 is 17.98): 18 of 28 is 64.29%, 64.3% to one decimal.
 # Every impact ratio the rule prints for race/ethnicity (0.58, 0.78, 0.97, 0.65) agrees
-# with 18/28 as the reference rate. Truncating instead of rounding would print 64.2% but also 41.6% for
-# Asian (10/24 = 41.67%), where the rule prints 41.7%: no one convention prints both.
+# with 18/28 as the reference rate. Truncating instead of rounding would print 64.2% but
+# also 41.6% for Asian (10/24 = 41.67%), where the rule prints 41.7%: no one convention
+# prints both.
 RULE_ERRATA = {"Hispanic or Latino": "64.3"}
 
 # A dataset with those marginals: (sex, race, applicants, scoring above the median).

@@ -255,11 +255,14 @@ def test_demo_writes_reports(tmp_path: Path) -> None:
     verified = run("audit", "verify", out / "audit.jsonl")
     assert verified.exit_code == 0, verified.output
     actions = [json.loads(line).get("action") for line in (out / "audit.jsonl").open()]
-    assert "model.rolled_back" in actions and actions.count("evidence.recorded") == 2
+    assert "model.rolled_back" in actions
     # the biased model is blocked by the four-fifths policy, with the group and numbers named
     assert "policy eeoc-four-fifths v1: FAIL" in result.stdout
     assert "policy.evaluated" in actions and "policy.registered" in actions
     assert "impact_ratio[race=C]" in (out / "policy.md").read_text()
+    for name in ("model-card", "annex-iv", "eeoc", "datasheet", "gdpr-art30", "ll144"):
+        assert (out / f"{name}.md").stat().st_size > 0 and (out / f"{name}.html").exists()
+    assert actions.count("evidence.recorded") >= 2 + 5  # fairness, drift, and the documents
     again = run("demo", "--output", out, "--rows", "4000", "--bootstrap", "100")
     assert again.exit_code == 0, again.output  # a second run starts a fresh log
 

@@ -196,6 +196,11 @@ def check(
     else:
         check_scopes(loaded, evidence)
         decision = evaluate(loaded, evidence, Context(now=now, subject=subject))
+    if not decision.applicable:
+        Console(stderr=True).print(
+            f"note: policy {decision.policy} does not apply here: {decision.reason}"
+            + ("" if system or model else " (pass --system to name the AI system)")
+        )
     if output_format is CheckFormat.table:
         console = Console(record=True, width=140, file=io.StringIO()) if output else Console()
         console.print(rich_table(decision))

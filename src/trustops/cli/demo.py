@@ -184,6 +184,40 @@ def _gate(reg: Any, policy: Any, version: Any, now: Any) -> Any:
     return decision
 
 
+def _documents(reg: Any, output: Path, system: str, model: Any, data: Any) -> list[str]:
+    """The model card, datasheet, Annex IV, EEOC and Art. 30 documents, and the LL144 summary."""
+    import pandas as pd
+
+    from trustops.ll144 import ll144_audit
+    from trustops.reports import ll144 as ll144_report
+    from trustops.reports.documents import render_document
+
+    ref = f"{system}/{model.ref}"
+    written = []
+    jobs: list[tuple[str, dict[str, Any]]] = [
+        ("model_card", {"model": ref}),
+        ("annex_iv", {"model": ref}),
+        ("eeoc", {"model": ref}),
+        ("datasheet", {"dataset": f"{system}/{data.ref}"}),
+        ("gdpr_art30", {"system": system}),
+    ]
+    for kind, subject in jobs:
+        for fmt, suffix in (("markdown", "md"), ("html", "html")):
+            doc = render_document(reg, kind, fmt=fmt, **subject)
+            name = f"{kind.replace('_', '-')}.{suffix}"
+            (output / name).write_text(doc.text, encoding="utf-8")
+            written.append(name)
+    predictions = pd.read_csv(output / "predictions.csv")
+    audit = ll144_audit(predictions, sex="sex", race="race", selected="prediction")
+    (output / "ll144.md").write_text(
+        ll144_report.to_markdown(audit, data_source="predictions.csv"), encoding="utf-8"
+    )
+    (output / "ll144.html").write_text(
+        ll144_report.to_html(audit, data_source="predictions.csv"), encoding="utf-8"
+    )
+    return [*written, "ll144.md", "ll144.html"]
+
+
 def _govern(
     output: Path,
     train: Any,
@@ -265,12 +299,14 @@ def _govern(
         reg.promote(f"{system}/{v2.ref}", "staging")
         reg.promote(f"{system}/{v2.ref}", "production", reason="stronger regularisation")
         reg.rollback(system, reason="drift found in the production batch; back to v1")
+        written = _documents(reg, output, system, v1, train_v)
         entries = reg.audit.entries()
         exported = reg.audit.export(output / "audit.jsonl")
         in_store = reg.audit.verify()
         offline = verify_export(output / "audit.jsonl", verifier=reg.audit.verifier())
         stages = {m.ref: m.stage for m in reg.models(system=system)}
     (output / "policy.md").write_text(policy_markdown(decision), encoding="utf-8")
+    console.print(f"regulatory documents (stored as evidence): {', '.join(written)}")
     table = Table("seq", "actor", "action", title="Audit log")
     table.add_column("subject", overflow="fold")
     table.add_column("reason", overflow="fold")

@@ -161,6 +161,7 @@ CATALOGUE: dict[str, list[tuple[str, Any, str]]] = {
             "counts.fail, counts.blocking, ...",
         ),
     ],
+    "data_quality": [],  # the validation report's own name for its kind; same metrics
     "pii": [
         ("len\\((pii_columns|protected_columns)\\)", NONNEG, "len(pii_columns)"),
         ("columns\\.non_null", NONNEG, "columns.non_null"),
@@ -174,6 +175,7 @@ CATALOGUE: dict[str, list[tuple[str, Any, str]]] = {
     ],
     "performance": [("[a-z_][a-z0-9_]*", ANY, "any metric recorded, e.g. auc")],
 }
+CATALOGUE["data_quality"] = CATALOGUE["quality"]
 
 #: Evidence kinds that are documents or records (requirement rules name them; no metrics).
 DOCUMENT_KINDS = (
