@@ -40,6 +40,7 @@ __all__ = [
     "load_profile",
     "p_chart",
     "profile",
+    "render_document",
     "save_profile",
     "scan_pii",
     "validate",
@@ -69,6 +70,7 @@ _LAZY = {
     "validate": "trustops.validation",
     "ValidationReport": "trustops.core.quality.checks",
     "Registry": "trustops.governance",
+    "render_document": "trustops.reports.documents",
     "init_workspace": "trustops.governance",
     "verify_export": "trustops.governance",
     "ll144_audit": "trustops.ll144",
@@ -88,6 +90,7 @@ if TYPE_CHECKING:
     from trustops.governance import Registry, init_workspace, verify_export
     from trustops.ll144 import LL144Audit, ll144_audit
     from trustops.profiling import load_profile, profile, save_profile
+    from trustops.reports.documents import render_document
     from trustops.scan import scan_pii
     from trustops.validation import validate
 

@@ -113,6 +113,7 @@ def _register() -> None:
         demo,
         documents,
         fairness,
+        policy,
         profiles,
         registry,
         report,

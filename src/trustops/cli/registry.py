@@ -373,12 +373,45 @@ def promote(
     model: Annotated[str, typer.Argument(help="MODEL@VERSION (or SYSTEM/MODEL@VERSION).")],
     to: Annotated[str, typer.Option("--to", help="development, staging, production or archived.")],
     reason: Annotated[str | None, typer.Option("--reason", help="Why, for the audit log.")] = None,
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            "--policy",
+            help="Promote only if this policy (file or pack) passes; the decision is recorded.",
+        ),
+    ] = None,
 ) -> None:
     """Move a model version to a stage (promotion to production supersedes the current one).
 
-    Example: trustops promote scorer@2 --to production --reason "passed review"
+    With --policy the version's evidence is evaluated first; a blocking decision
+    refuses the promotion (exit 1) and is recorded like the passing one.
+
+    Example: trustops promote scorer@2 --to production --policy eeoc-four-fifths
     """
     with registry_from(ctx) as reg:
+        if policy is not None:
+            from datetime import UTC, datetime
+
+            from trustops.cli.check import _registry_inputs
+            from trustops.core.policy import Context, check_scopes, evaluate
+            from trustops.policy import load_policy
+            from trustops.reports.policy import rich_table
+
+            loaded = load_policy(policy)
+            mv, evidence, parts = _registry_inputs(reg, model)
+            check_scopes(loaded, evidence)
+            subject = f"model:{mv.system}/{mv.ref}"
+            decision = evaluate(
+                loaded, evidence, Context(**parts, now=datetime.now(UTC), subject=subject)
+            )
+            reg.record_decision(decision, loaded, mv)
+            if decision.blocked:
+                Console(stderr=True).print(rich_table(decision))
+                typer.echo(
+                    f"blocked: policy {loaded.name} fails for {mv.ref}; not promoted", err=True
+                )
+                raise typer.Exit(1)
+            reason = reason or f"policy {loaded.name} {decision.outcome}"
         plan = reg.promote(model, to, reason=reason)
         receipt = reg.last_receipt
     _print_plan(plan, receipt)
