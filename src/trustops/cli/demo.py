@@ -277,7 +277,7 @@ def _govern(
         v1 = reg.register_model(
             output / "model-v1.pkl", system=system, name="credit-scorer",
             trained_on=[train_v.ref], framework=f"scikit-learn {sklearn.__version__}",
-            parameters={"C": 1.0}, code_commit=None,
+            parameters={"C": 1.0, "features": features}, code_commit=None,
         )  # fmt: skip
         reg.record_evidence("fairness", f"{system}/{v1.ref}", json.loads(report_json))
         reg.record_evidence("drift", f"dataset:{system}/{prod_v.ref}", json.loads(drift_json))
@@ -294,7 +294,8 @@ def _govern(
         (output / "model-v2.pkl").write_bytes(pickle.dumps(retrained))
         v2 = reg.register_model(
             output / "model-v2.pkl", system=system, name="credit-scorer",
-            trained_on=[train_v.ref], parent=v1.ref, parameters={"C": 0.05}, code_commit=None,
+            trained_on=[train_v.ref], parent=v1.ref, parameters={"C": 0.05, "features": features},
+            code_commit=None,
         )  # fmt: skip
         reg.promote(f"{system}/{v2.ref}", "staging")
         reg.promote(f"{system}/{v2.ref}", "production", reason="stronger regularisation")
