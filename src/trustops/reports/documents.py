@@ -39,7 +39,6 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import re
 from collections.abc import Callable
@@ -49,10 +48,9 @@ from typing import TYPE_CHECKING, Any
 from trustops.errors import UsageError
 from trustops.reports import data_documents, model_documents
 from trustops.reports.blocks import Sources
+from trustops.reports.jinja import environment
 
 if TYPE_CHECKING:
-    import jinja2
-
     from trustops.governance import DatasetVersion, Evidence, ModelVersion, Registry
 
 __all__ = ["DOCUMENTS", "FORMATS", "RenderedDocument", "render_document"]
@@ -110,23 +108,6 @@ class RenderedDocument:
     def data(self) -> bytes:
         """The document's bytes (UTF-8)."""
         return self.text.encode("utf-8")
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("trustops.reports", "templates"),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",)),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["cell"] = lambda text: " ".join(str(text).split()).replace("|", "\\|")
-    env.filters["slug"] = lambda text: re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
-    return env
 
 
 def _tidy(text: str) -> str:
@@ -233,7 +214,7 @@ def render_document(
         command += f" --format {fmt}"
     used = [sources.evidence[i] for i in sorted(sources.evidence)]
     text = (
-        _environment()
+        environment()
         .get_template(f"{name}.{FORMATS[fmt]}.j2")
         .render(
             **context,

@@ -25,12 +25,9 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import math
 from typing import Any
-
-import jinja2
 
 from trustops.core.ll144 import (
     RACE_CATEGORIES,
@@ -41,6 +38,7 @@ from trustops.core.ll144 import (
     race_rank,
 )
 from trustops.errors import UsageError
+from trustops.reports.jinja import environment
 
 __all__ = [
     "FOUR_FIFTHS",
@@ -276,27 +274,6 @@ def _context(audit: LL144Audit, meta: dict[str, str | None], title: str) -> dict
     }
 
 
-def _markdown_cell(value: Any) -> str:
-    text = " ".join(str(value).split())
-    return text.replace("\\", "\\\\").replace("|", "\\|")
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("trustops.reports", "templates"),
-        autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html.j2",), default_for_string=False
-        ),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["md"] = _markdown_cell
-    return env
-
-
 def _render(
     template: str,
     audit: LL144Audit,
@@ -306,7 +283,7 @@ def _render(
     title: str,
 ) -> str:
     meta = _metadata(audit_date, distribution_date, data_source)
-    return _environment().get_template(template).render(**_context(audit, meta, title))
+    return environment().get_template(template).render(**_context(audit, meta, title))
 
 
 def to_markdown(
