@@ -98,13 +98,15 @@ def verify(
     verifier = _verifier(key)
     err = Console(stderr=True, highlight=False)
     if path is not None:
-        found = verify_export(path, verifier=verifier, checkpoints=external)
+        with err.status(f"Verifying {path.name}…"):
+            found = verify_export(path, verifier=verifier, checkpoints=external)
         result, trusted = found.log, found.key_source
     else:
         with registry_from(ctx) as reg:
             if verifier and verifier != reg.audit.verifier():
                 raise InputError("--key is not this workspace's key", hint="trustops audit pubkey")
-            result = reg.audit.verify(extra_checkpoints=external)
+            with err.status("Verifying the audit log…"):
+                result = reg.audit.verify(extra_checkpoints=external)
             trusted = "this workspace's signing key"
     if result.ok:
         typer.echo(
@@ -152,7 +154,7 @@ def export(
 
     Example: trustops audit export -o audit.jsonl
     """
-    with registry_from(ctx) as reg:
+    with registry_from(ctx) as reg, Console(stderr=True).status(f"Exporting to {output}…"):
         count = reg.audit.export(output)
     Console(stderr=True).print(f"exported {count:,} entries to {output}")
 
