@@ -162,6 +162,7 @@ CATALOGUE: dict[str, list[tuple[str, Any, str]]] = {
         ),
     ],
     "data_quality": [],  # the validation report's own name for its kind; same metrics
+    "pii_scan": [],  # likewise for the PII report
     "pii": [
         ("len\\((pii_columns|protected_columns)\\)", NONNEG, "len(pii_columns)"),
         ("columns\\.non_null", NONNEG, "columns.non_null"),
@@ -176,9 +177,20 @@ CATALOGUE: dict[str, list[tuple[str, Any, str]]] = {
     "performance": [("[a-z_][a-z0-9_]*", ANY, "any metric recorded, e.g. auc")],
 }
 CATALOGUE["data_quality"] = CATALOGUE["quality"]
+CATALOGUE["pii_scan"] = CATALOGUE["pii"]
 
 #: Evidence kinds that are documents or records (requirement rules name them; no metrics).
 DOCUMENT_KINDS = (
+    "intended_use",
+    "considerations",
+    "system_description",
+    "design",
+    "predetermined_changes",
+    "performance_metrics",
+    "standards",
+    "declaration_of_conformity",
+    "datasheet",
+    "processing_record",
     "risk_management",
     "data_governance",
     "technical_documentation",
