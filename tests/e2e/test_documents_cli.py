@@ -82,7 +82,7 @@ BAD = [
     (("report", "datasheet", "--dataset", "train@1", "-o", "x.md"), "say which system"),
     (("report", "datasheet", "--dataset", f"{SYSTEM}/nope@1", "-o", "x.md"), "not registered"),
     (("report", "gdpr-art30", "--system", "nope", "-o", "x.md"), "system 'nope'"),
-    (("report", "annex-iv", "--model", MODEL, "-o", "x.md", "--format", "pdf"), "format 'pdf'"),
+    (("report", "annex-iv", "--model", MODEL, "-o", "x.md", "--format", "docx"), "format 'docx'"),
     (("report", "annex-iv", "--model", MODEL, "-o", "x.md", "--date", "soon"), "invalid date"),
     (("report", "model-card", "--model", MODEL, "-o", "no/such/dir/x.md"), "cannot write"),
 ]

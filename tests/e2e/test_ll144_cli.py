@@ -170,7 +170,7 @@ def test_selection_rates_and_exclusion_settings(tmp_path: Path) -> None:
         ((*BASE, "--distribution-date", "soon"), "--distribution-date must be a date"),
         ((*BASE, "--exclude-below", "1.5"), "exclude_below must be a share in [0, 1)"),
         ((*BASE, "--exclusion-denominator", "some"), "'some' is not one of"),
-        ((*BASE, "--format", "pdf"), "'pdf' is not one of"),
+        ((*BASE, "--format", "docx"), "'docx' is not one of"),
     ],
 )
 def test_bad_input_is_one_error_line_and_exit_2(

@@ -272,7 +272,7 @@ def test_user_text_cannot_break_a_table_or_inject_html(registry: Registry) -> No
     ("kind", "options", "error", "message"),
     [
         ("poster", {"model": MODEL}, UsageError, "unknown document 'poster'"),
-        ("model_card", {"model": MODEL, "fmt": "pdf"}, UsageError, "unknown format 'pdf'"),
+        ("model_card", {"model": MODEL, "fmt": "docx"}, UsageError, "unknown format 'docx'"),
         ("model_card", {}, UsageError, "needs model="),
         ("datasheet", {"dataset": "train@1"}, UsageError, "say which system"),
         ("gdpr_art30", {}, UsageError, "needs system="),

@@ -1,8 +1,9 @@
 """``trustops report model-card | datasheet | annex-iv | eeoc | gdpr-art30``.
 
 Each renders one document of :mod:`trustops.reports.documents` from the
-workspace's registry and evidence, writes it to ``-o FILE``, and records it as
-``report`` evidence (its bytes in the artifact store) unless ``--no-record``.
+workspace's registry and evidence, writes it to ``-o FILE`` (Markdown, HTML, or PDF
+with the ``pdf`` extra), and records it as ``report`` evidence (its bytes in the
+artifact store) unless ``--no-record``.
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ from trustops.errors import InputError
 
 __all__: list[str] = []
 
+_SUFFIXES = {".html": "html", ".htm": "html", ".pdf": "pdf"}
+
 Output = Annotated[
     Path, typer.Option("--output", "-o", help="The file to write.", show_default=False)
 ]
 Format = Annotated[
     str | None,
     typer.Option(
-        "--format", help="markdown or html (default: html for a .html file, else markdown)."
+        "--format",
+        help="markdown, html or pdf (pdf needs pip install 'trustops[pdf]'; "
+        "default: from a .html or .pdf file name, else markdown).",
     ),
 ]
 Date = Annotated[
@@ -55,7 +60,7 @@ def _write(
     from trustops.reports.documents import render_document
 
     if fmt is None:
-        fmt = "html" if output.suffix.lower() in (".html", ".htm") else "markdown"
+        fmt = _SUFFIXES.get(output.suffix.lower(), "markdown")
     if not output.parent.is_dir():  # before anything is recorded
         raise InputError(f"cannot write {output}: no folder {output.parent}")
     with registry_from(ctx) as reg:

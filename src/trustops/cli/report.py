@@ -30,6 +30,7 @@ class ReportFormat(StrEnum):
     json = "json"
     markdown = "markdown"
     html = "html"
+    pdf = "pdf"
 
 
 class Denominator(StrEnum):
@@ -43,6 +44,7 @@ _SUFFIXES = {
     ".markdown": ReportFormat.markdown,
     ".html": ReportFormat.html,
     ".htm": ReportFormat.html,
+    ".pdf": ReportFormat.pdf,
 }
 
 
@@ -53,7 +55,7 @@ def _format_for(output: Path, chosen: ReportFormat | None) -> ReportFormat:
     if found is None:
         raise UsageError(
             f"cannot tell the format from {output.name!r}",
-            hint="pass --format json|markdown|html, or name the file .json, .md or .html",
+            hint="pass --format json|markdown|html|pdf, or name the file .json, .md, .html or .pdf",
         )
     return found
 
@@ -92,7 +94,11 @@ def ll144(
     ] = None,
     output_format: Annotated[
         ReportFormat | None,
-        typer.Option("--format", help="json, markdown or html (default: from the -o suffix)."),
+        typer.Option(
+            "--format",
+            help="json, markdown, html or pdf (default: from the -o suffix; pdf needs "
+            "pip install 'trustops[pdf]').",
+        ),
     ] = None,
     exclude_below: Annotated[
         float,
@@ -130,9 +136,9 @@ def ll144(
     Example: trustops report ll144 --data applicants.csv --sex sex --race race
     --score score --audit-date 2026-11-27 -o bias-audit.md
     """
-    from trustops.engines.files import write_text
+    from trustops.engines.files import write_bytes, write_text
     from trustops.ll144 import ll144_audit
-    from trustops.reports.ll144 import to_html, to_json, to_markdown
+    from trustops.reports.ll144 import to_html, to_json, to_markdown, to_pdf
 
     fmt = _format_for(output, output_format)
     dates = {
@@ -150,10 +156,19 @@ def ll144(
         exclude_below=exclude_below,
         exclusion_denominator=exclusion_denominator.value,
     )
-    render = {
-        ReportFormat.json: to_json,
-        ReportFormat.markdown: to_markdown,
-        ReportFormat.html: to_html,
-    }[fmt]
-    write_text(output, render(audit, data_source=data_source, **dates))
+    if fmt is ReportFormat.pdf:
+        pdf = to_pdf(
+            audit,
+            data_source=data_source,
+            audit_date=dates["audit_date"],
+            distribution_date=dates["distribution_date"],
+        )
+        write_bytes(output, pdf)
+    else:
+        render = {
+            ReportFormat.json: to_json,
+            ReportFormat.markdown: to_markdown,
+            ReportFormat.html: to_html,
+        }[fmt]
+        write_text(output, render(audit, data_source=data_source, **dates))
     Console(stderr=True).print(f"wrote {output}", highlight=False, markup=False)

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from trustops.errors import InputError, MissingColumnError, UsageError, first_line
 
-__all__ = ["FORMATS", "read_table", "write_table", "write_text"]
+__all__ = ["FORMATS", "read_table", "write_bytes", "write_table", "write_text"]
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 CSV_NULLS = ["", "null", "NULL", "NaN", "nan"]
@@ -85,5 +85,15 @@ def write_text(path: str | Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path``, creating its folder; :class:`InputError` if it cannot."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     except OSError as exc:
         raise InputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None

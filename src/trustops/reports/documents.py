@@ -1,6 +1,7 @@
 """Documents for people and regulators, generated from the registry and its evidence alone.
 
-Five documents, each in Markdown or self-contained HTML (inline CSS and SVG):
+Five documents, each in Markdown, self-contained HTML (inline CSS and SVG), or PDF
+(that HTML on A4 pages, with WeasyPrint: the ``pdf`` extra, ``pip install 'trustops[pdf]'``):
 
 =============  =========  ===================================================
 kind           about      what it is
@@ -15,9 +16,11 @@ gdpr_art30     system     GDPR Art. 30 record of processing activities
 A document is a function of the registry state: it reads no clock (its date
 is the newest time among the records it used, or the ``date`` passed in),
 and generated reports are never inputs, so the same state gives the same
-bytes. Where evidence is absent a document says ``MISSING: <what would fill
-it>``. With ``record=True`` the bytes go to the artifact store and an
-evidence record of kind ``report`` names them::
+bytes (a PDF is dated with the document's date, not the clock, so it too is
+reproducible with the same WeasyPrint and fonts). Where evidence is absent a
+document says ``MISSING: <what would fill it>``. With ``record=True`` the bytes
+(the PDF's, for ``pdf``) go to the artifact store and an evidence record of
+kind ``report`` names them::
 
     {"document": "annex_iv", "format": "markdown", "sha256": "…", "size": 1234,
      "subject": "model:credit/scorer@1", "as_of": "…", "inputs": [evidence content hashes],
@@ -55,7 +58,10 @@ if TYPE_CHECKING:
 
 __all__ = ["DOCUMENTS", "FORMATS", "RenderedDocument", "render_document"]
 
-FORMATS = {"markdown": "md", "html": "html"}
+FORMATS = {"markdown": "md", "html": "html", "pdf": "pdf"}
+"""Each format and its file suffix."""
+
+_TEMPLATES = {"markdown": "md", "html": "html", "pdf": "html"}  # a PDF is its HTML, printed
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +89,10 @@ class RenderedDocument:
 
     Attributes:
         kind: ``model_card``, ``datasheet``, ``annex_iv``, ``eeoc`` or ``gdpr_art30``.
-        format: ``markdown`` or ``html``.
-        text: the document.
-        sha256: SHA-256 of ``text`` in UTF-8 (the artifact's name in the store).
+        format: ``markdown``, ``html`` or ``pdf``.
+        text: the document; for ``pdf``, the HTML the PDF was printed from.
+        data: the document's bytes: ``text`` in UTF-8, or the PDF.
+        sha256: SHA-256 of ``data`` (the artifact's name in the store).
         subject: ``model:SYSTEM/NAME@V``, ``dataset:SYSTEM/NAME@V`` or ``system:NAME``.
         as_of: the date the document speaks for (the newest record it used, or the one given).
         inputs: content hashes of the evidence records used, oldest first.
@@ -97,17 +104,13 @@ class RenderedDocument:
     kind: str
     format: str
     text: str
+    data: bytes
     sha256: str
     subject: str
     as_of: str
     inputs: tuple[str, ...]
     missing: tuple[str, ...]
     evidence: tuple[Evidence, ...]
-
-    @property
-    def data(self) -> bytes:
-        """The document's bytes (UTF-8)."""
-        return self.text.encode("utf-8")
 
 
 def _tidy(text: str) -> str:
@@ -174,13 +177,14 @@ def render_document(
         model: the model version (``NAME@V``, ``SYSTEM/NAME@V``) for the model documents.
         dataset: the dataset version (``SYSTEM/NAME@V``, or ``NAME@V`` with ``system``).
         system: the system, for ``gdpr_art30`` (and a dataset given without one).
-        fmt: ``markdown`` or ``html``.
+        fmt: ``markdown``, ``html`` or ``pdf`` (needs WeasyPrint: ``trustops[pdf]``).
         date: the date the document speaks for (default: the newest record it used).
         record: store the bytes in the artifact store and record ``report`` evidence.
 
     Raises:
         UsageError: an unknown kind or format, or the subject it needs not given.
         NotFoundError: the model, dataset or system is not registered.
+        UnsupportedError: ``pdf`` without WeasyPrint (``pip install 'trustops[pdf]'``).
     """
     name = _kind(kind)
     if fmt not in FORMATS:
@@ -215,7 +219,7 @@ def render_document(
     used = [sources.evidence[i] for i in sorted(sources.evidence)]
     text = (
         environment()
-        .get_template(f"{name}.{FORMATS[fmt]}.j2")
+        .get_template(f"{name}.{_TEMPLATES[fmt]}.j2")
         .render(
             **context,
             title=spec.title,
@@ -227,7 +231,12 @@ def render_document(
         )
     )
     text = _tidy(text)
-    data = text.encode("utf-8")
+    if fmt == "pdf":
+        from trustops.reports.pdf import html_to_pdf
+
+        data = html_to_pdf(text, date=as_of)
+    else:
+        data = text.encode("utf-8")
     digest = hashlib.sha256(data).hexdigest()
     records: tuple[Evidence, ...] = ()
     if record:
@@ -236,6 +245,7 @@ def render_document(
         kind=name,
         format=fmt,
         text=text,
+        data=data,
         sha256=digest,
         subject=label,
         as_of=as_of,

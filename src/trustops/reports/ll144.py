@@ -1,4 +1,4 @@
-"""The NYC Local Law 144 bias-audit summary: JSON, Markdown and a self-contained HTML page.
+"""The NYC Local Law 144 bias-audit summary: JSON, Markdown, a self-contained HTML page, PDF.
 
 The layout follows what 6 RCNY §5-303 requires a published summary to hold
 and the tables of the rule's worked example (§5-301): the date of the most
@@ -12,7 +12,9 @@ Rates are printed to one decimal of a percent and impact ratios to two
 decimals, both from the unrounded values. The output depends on nothing but
 the audit and the arguments (no clock, no locale, no version), so the same
 inputs give the same bytes. The HTML page has inline CSS and an inline SVG
-chart of each table's impact ratios, no scripts and nothing to fetch.
+chart of each table's impact ratios, no scripts and nothing to fetch. The PDF
+is that page printed by WeasyPrint (the ``pdf`` extra), dated with the audit
+date (no date if none is given), so it too is reproducible.
 
 Example:
     >>> import trustops
@@ -47,6 +49,7 @@ __all__ = [
     "to_html",
     "to_json",
     "to_markdown",
+    "to_pdf",
 ]
 
 FOUR_FIFTHS = 0.8
@@ -308,3 +311,28 @@ def to_html(
 ) -> str:
     """The summary as one self-contained HTML page, with an impact-ratio chart per table."""
     return _render("ll144.html.j2", audit, audit_date, distribution_date, data_source, title)
+
+
+def to_pdf(
+    audit: LL144Audit,
+    *,
+    audit_date: DateLike = None,
+    distribution_date: DateLike = None,
+    data_source: str | None = None,
+    title: str = "Bias audit summary (NYC Local Law 144)",
+) -> bytes:
+    """The HTML summary as a PDF, dated ``audit_date`` (needs ``pip install 'trustops[pdf]'``).
+
+    Raises:
+        UnsupportedError: WeasyPrint or Pango is not installed.
+    """
+    from trustops.reports.pdf import html_to_pdf
+
+    html = to_html(
+        audit,
+        audit_date=audit_date,
+        distribution_date=distribution_date,
+        data_source=data_source,
+        title=title,
+    )
+    return html_to_pdf(html, date=_date(audit_date, "audit_date"))
