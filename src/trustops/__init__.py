@@ -41,6 +41,7 @@ __all__ = [
     "p_chart",
     "profile",
     "render_document",
+    "reweighing_weights",
     "save_profile",
     "scan_pii",
     "validate",
@@ -75,6 +76,7 @@ _LAZY = {
     "verify_export": "trustops.governance",
     "ll144_audit": "trustops.ll144",
     "LL144Audit": "trustops.core.ll144",
+    "reweighing_weights": "trustops.mitigation.reweighing",
 }
 
 if TYPE_CHECKING:
@@ -89,6 +91,7 @@ if TYPE_CHECKING:
     from trustops.drift import detect_drift
     from trustops.governance import Registry, init_workspace, verify_export
     from trustops.ll144 import LL144Audit, ll144_audit
+    from trustops.mitigation.reweighing import reweighing_weights
     from trustops.profiling import load_profile, profile, save_profile
     from trustops.reports.documents import render_document
     from trustops.scan import scan_pii

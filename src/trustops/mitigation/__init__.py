@@ -1,0 +1,49 @@
+"""Bias mitigation over pandas, Polars, PyArrow and NumPy, as functions and estimators.
+
+Pre-processing (Kamiran & Calders 2012) changes the training data, not the
+model: :func:`reweighing_weights` gives each row a weight that makes the label
+independent of the protected group; :func:`resample_indices` resamples rows to
+the same end. :class:`ReweighingClassifier` and :class:`ResamplingClassifier`
+wrap any scikit-learn classifier with them; they use the protected attribute
+at fit time only, never to decide.
+
+Names load on first use, so importing this package pulls in neither
+scikit-learn nor a dataframe library. The arithmetic is in
+:mod:`trustops.core.mitigation`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "ResamplingClassifier",
+    "ReweighingClassifier",
+    "resample_indices",
+    "reweighing_weights",
+]
+
+_LAZY = {
+    "reweighing_weights": "trustops.mitigation.reweighing",
+    "resample_indices": "trustops.mitigation.reweighing",
+    "ReweighingClassifier": "trustops.mitigation.preprocessing",
+    "ResamplingClassifier": "trustops.mitigation.preprocessing",
+}
+
+if TYPE_CHECKING:
+    from trustops.mitigation.preprocessing import ResamplingClassifier, ReweighingClassifier
+    from trustops.mitigation.reweighing import resample_indices, reweighing_weights
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'trustops.mitigation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
