@@ -5,7 +5,9 @@ model: :func:`reweighing_weights` gives each row a weight that makes the label
 independent of the protected group; :func:`resample_indices` resamples rows to
 the same end. :class:`ReweighingClassifier` and :class:`ResamplingClassifier`
 wrap any scikit-learn classifier with them; they use the protected attribute
-at fit time only, never to decide.
+at fit time only, never to decide. Post-processing: :class:`ThresholdOptimizer`
+thresholds a classifier's score per group to meet a fairness constraint; it
+uses the protected attribute at decision time (disparate treatment).
 
 Names load on first use, so importing this package pulls in neither
 scikit-learn nor a dataframe library. The arithmetic is in
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "ResamplingClassifier",
     "ReweighingClassifier",
+    "ThresholdOptimizer",
     "resample_indices",
     "reweighing_weights",
 ]
@@ -29,11 +32,13 @@ _LAZY = {
     "resample_indices": "trustops.mitigation.reweighing",
     "ReweighingClassifier": "trustops.mitigation.preprocessing",
     "ResamplingClassifier": "trustops.mitigation.preprocessing",
+    "ThresholdOptimizer": "trustops.mitigation.thresholds",
 }
 
 if TYPE_CHECKING:
     from trustops.mitigation.preprocessing import ResamplingClassifier, ReweighingClassifier
     from trustops.mitigation.reweighing import resample_indices, reweighing_weights
+    from trustops.mitigation.thresholds import ThresholdOptimizer
 
 
 def __getattr__(name: str) -> Any:

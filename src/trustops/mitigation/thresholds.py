@@ -21,9 +21,13 @@ Example:
     >>> X = np.column_stack([data[c] for c in ("income", "debt_ratio", "zip_score")])
     >>> opt = ThresholdOptimizer(LogisticRegression(), constraint="demographic_parity")
     >>> opt = opt.fit(X, data["approved"], sensitive_features=data["race"])
+    >>> len({round(t.selection_rate, 9) for t in opt.thresholds_.values()})  # one rate
+    1
     >>> decisions = opt.predict(X, sensitive_features=data["race"], random_state=0)
     >>> rates = [decisions[data["race"] == g].mean() for g in "ABCDE"]
-    >>> max(rates) - min(rates) < 0.05
+    >>> bool(max(rates) - min(rates) < 0.05)
+    True
+    >>> ThresholdOptimizer.uses_protected_attribute_at_decision
     True
 """
 
