@@ -65,6 +65,23 @@ def _estimator_has(attr: str) -> Any:
     return check
 
 
+def _sample_weight_parameter(estimator: Any) -> str:
+    """The ``fit`` keyword that takes sample weights: ``sample_weight``, or a pipeline's last step's.
+
+    A :class:`~sklearn.pipeline.Pipeline` gives the weights to its final
+    estimator only (``<step>__sample_weight``); earlier steps fit unweighted.
+    """
+    if has_fit_parameter(estimator, "sample_weight"):
+        return "sample_weight"
+    steps = getattr(estimator, "steps", None)
+    if steps and has_fit_parameter(steps[-1][1], "sample_weight"):
+        return f"{steps[-1][0]}__sample_weight"
+    raise UsageError(
+        f"{type(estimator).__name__}.fit does not accept sample_weight",
+        hint="use ResamplingClassifier, which needs no weights",
+    )
+
+
 class _SensitiveAtFitTime(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Shared plumbing: split the sensitive columns off ``X``; delegate predictions."""
 
@@ -193,16 +210,12 @@ class ReweighingClassifier(_SensitiveAtFitTime):
         ``sensitive_features`` passes the protected attribute(s) as arrays
         instead of columns of ``X`` (then ``sensitive`` must be ``None``).
         """
-        if not has_fit_parameter(self.estimator, "sample_weight"):
-            raise UsageError(
-                f"{type(self.estimator).__name__}.fit does not accept sample_weight",
-                hint="use ResamplingClassifier, which needs no weights",
-            )
+        route = _sample_weight_parameter(self.estimator)
         sens, X_model = self._split(X, sensitive_features)
         self._check_labels(y)
         weights = reweighing_weights(y, sens, sample_weight)
         self._record_input(X, sensitive_features)
-        self.estimator_ = clone(self.estimator).fit(X_model, y, sample_weight=weights)
+        self.estimator_ = clone(self.estimator).fit(X_model, y, **{route: weights})
         self.sample_weight_ = weights
         return self
 
