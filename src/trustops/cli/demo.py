@@ -160,8 +160,9 @@ def demo(
     console.print(
         f"\nReports written to [bold]{output}/[/]: fairness.json, fairness.md, "
         "fairness.html, predictions.csv, reference.tprof, drift.json, drift.html, "
-        "pii.json, quality.json; the governance workspace in .trustops/ and its audit "
-        "log in audit.jsonl (trustops audit verify audit.jsonl)"
+        "pii.json, quality.json; policy.md (the gate's decision); model-card, annex-iv, "
+        "eeoc, datasheet, gdpr-art30 and ll144 (.md and .html); the governance workspace "
+        "in .trustops/ and its audit log in audit.jsonl (trustops audit verify audit.jsonl)"
     )
 
 
