@@ -29,7 +29,12 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import (
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    has_fit_parameter,
+)
 
 from trustops.errors import LabelError, MissingColumnError, UsageError
 from trustops.mitigation.reweighing import (
@@ -53,6 +58,12 @@ def _take_rows(obj: Any, idx: np.ndarray) -> Any:
     if _backend(obj) == "polars":
         return obj[idx]
     return np.asarray(obj)[idx]
+
+
+def _drop(frame: Any, names: list[Any]) -> Any:
+    if _backend(frame) == "pandas":
+        return frame.drop(columns=names)
+    return frame.drop(names)
 
 
 def _estimator_has(attr: str) -> Any:
@@ -108,14 +119,13 @@ class _SensitiveAtFitTime(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 "or pass fit(..., sensitive_features=...)",
             )
         if _backend(X) in ("pandas", "polars"):
-            available = [str(c) for c in X.columns]
+            by_name = {str(c): c for c in X.columns}
             for n in names:
-                if str(n) not in available:
-                    raise MissingColumnError(str(n), available=available, role="sensitive")
-            return X[[str(n) for n in names]], X.drop(columns=[str(n) for n in names])
-        X = np.asarray(X)
-        if X.ndim != 2:
-            raise UsageError(f"X must be two-dimensional, got shape {X.shape}")
+                if str(n) not in by_name:
+                    raise MissingColumnError(str(n), available=list(by_name), role="sensitive")
+            columns = [by_name[str(n)] for n in names]
+            return X[columns], _drop(X, columns)
+        X = check_array(X)
         for n in names:
             if not isinstance(n, (int, np.integer)) or not -X.shape[1] <= n < X.shape[1]:
                 raise MissingColumnError(
@@ -129,23 +139,37 @@ class _SensitiveAtFitTime(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             return X
         names = self._names()
         if _backend(X) in ("pandas", "polars"):
-            present = [str(n) for n in names if str(n) in {str(c) for c in X.columns}]
-            return X.drop(columns=present) if present else X
-        return np.delete(np.asarray(X), names, axis=1)
+            wanted = {str(n) for n in names}
+            present = [c for c in X.columns if str(c) in wanted]
+            return _drop(X, present) if present else X
+        X = check_array(X)
+        if X.shape[1] != self.n_features_in_:
+            raise UsageError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} "
+                f"is expecting {self.n_features_in_} features as input"
+            )
+        return np.delete(X, names, axis=1)
 
     def _record_input(self, X: Any, sensitive_features: Any) -> None:
         self.sensitive_in_X_ = sensitive_features is None
-        self.n_features_in_ = int(np.shape(X)[1]) if len(np.shape(X)) == 2 else 1
-        if _backend(X) in ("pandas", "polars"):
+        frame = _backend(X) in ("pandas", "polars")
+        self.n_features_in_ = len(X.columns) if frame else check_array(X).shape[1]
+        if frame:
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
 
     @staticmethod
-    def _check_labels(y: Any) -> None:
+    def _check_labels(y: Any) -> Any:
+        """``y`` as a 1-D column (frames' series are kept); :class:`LabelError` for one class."""
+        if y is None:
+            raise UsageError("requires y to be passed, but the target y is None")
+        if _backend(y) not in ("pandas", "polars"):
+            y = column_or_1d(y, warn=True)
         _, levels, label = label_codes(y)
         if len(levels) < 2:
             raise LabelError(
                 label, f"has one class ({levels[0]!r}); a classifier needs at least two"
             )
+        return y
 
     @property
     def classes_(self) -> np.ndarray:
@@ -212,7 +236,9 @@ class ReweighingClassifier(_SensitiveAtFitTime):
         """
         route = _sample_weight_parameter(self.estimator)
         sens, X_model = self._split(X, sensitive_features)
-        self._check_labels(y)
+        y = self._check_labels(y)
+        if sample_weight is not None and _backend(sample_weight) not in ("pandas", "polars"):
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
         weights = reweighing_weights(y, sens, sample_weight)
         self._record_input(X, sensitive_features)
         self.estimator_ = clone(self.estimator).fit(X_model, y, **{route: weights})
@@ -272,7 +298,7 @@ class ResamplingClassifier(_SensitiveAtFitTime):
                 f"method must be one of {', '.join(RESAMPLING_METHODS)}, got {self.method!r}"
             )
         sens, X_model = self._split(X, sensitive_features)
-        self._check_labels(y)
+        y = self._check_labels(y)
         score = None
         if self.method == "preferential":
             _, levels, label = label_codes(y)
