@@ -77,7 +77,7 @@ def _estimator_has(attr: str) -> Any:
 
 
 def _sample_weight_parameter(estimator: Any) -> str:
-    """The ``fit`` keyword that takes sample weights: ``sample_weight``, or a pipeline's last step's.
+    """The ``fit`` keyword taking sample weights: ``sample_weight``, or a pipeline's last step's.
 
     A :class:`~sklearn.pipeline.Pipeline` gives the weights to its final
     estimator only (``<step>__sample_weight``); earlier steps fit unweighted.
