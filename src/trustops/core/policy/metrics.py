@@ -175,6 +175,12 @@ CATALOGUE: dict[str, list[tuple[str, Any, str]]] = {
         ("(sex|race|intersectional)\\.(unknown|known)", NONNEG, "sex.unknown"),
     ],
     "performance": [("[a-z_][a-z0-9_]*", ANY, "any metric recorded, e.g. auc")],
+    "proxies": [
+        ("features\\.flagged", BOOL, "features.flagged"),
+        ("features\\.(auc|normalised_mi|importance_share)", RATE, "features.auc"),
+        ("features\\.(mutual_information|auc_std)", NONNEG, "features.mutual_information"),
+        ("len\\(flagged\\)", NONNEG, "len(flagged)"),
+    ],
 }
 CATALOGUE["data_quality"] = CATALOGUE["quality"]
 CATALOGUE["pii_scan"] = CATALOGUE["pii"]
