@@ -34,6 +34,7 @@ __all__ = [
     "count_groups",
     "cusum",
     "detect_drift",
+    "detect_proxies",
     "errors",
     "init_workspace",
     "ll144_audit",
@@ -77,6 +78,7 @@ _LAZY = {
     "ll144_audit": "trustops.ll144",
     "LL144Audit": "trustops.core.ll144",
     "reweighing_weights": "trustops.mitigation.reweighing",
+    "detect_proxies": "trustops.proxies",
 }
 
 if TYPE_CHECKING:
@@ -93,6 +95,7 @@ if TYPE_CHECKING:
     from trustops.ll144 import LL144Audit, ll144_audit
     from trustops.mitigation.reweighing import reweighing_weights
     from trustops.profiling import load_profile, profile, save_profile
+    from trustops.proxies import detect_proxies
     from trustops.reports.documents import render_document
     from trustops.scan import scan_pii
     from trustops.validation import validate
