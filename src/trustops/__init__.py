@@ -36,6 +36,7 @@ __all__ = [
     "detect_drift",
     "detect_proxies",
     "errors",
+    "explain",
     "init_workspace",
     "ll144_audit",
     "load_profile",
@@ -79,6 +80,7 @@ _LAZY = {
     "LL144Audit": "trustops.core.ll144",
     "reweighing_weights": "trustops.mitigation.reweighing",
     "detect_proxies": "trustops.proxies",
+    "explain": "trustops.explain",
 }
 
 if TYPE_CHECKING:
@@ -91,6 +93,7 @@ if TYPE_CHECKING:
     from trustops.core.quality.checks import ValidationReport
     from trustops.core.quality.pii import PiiReport
     from trustops.drift import detect_drift
+    from trustops.explain import explain
     from trustops.governance import Registry, init_workspace, verify_export
     from trustops.ll144 import LL144Audit, ll144_audit
     from trustops.mitigation.reweighing import reweighing_weights
