@@ -73,15 +73,19 @@ def equal_frequency_codes(values: np.ndarray, n_bins: int) -> np.ndarray:
     """Codes ``0..B−1`` of ``values`` in at most ``n_bins`` equal-frequency bins.
 
     Edges are the sample quantiles at ``k / n_bins`` (``k = 1..n_bins−1``, NumPy's
-    linear interpolation); repeated edges are merged, a value equal to an edge
-    goes to the bin above it, and empty bins are dropped. With at most
-    ``n_bins`` distinct values each value is its own bin.
+    linear interpolation); bins are ``(e_{k−1}, e_k]``, so a value equal to an
+    edge goes to the bin below it, except that a value where several quantiles
+    coincide (a point mass holding a bin's worth of rows or more) gets a bin of
+    its own; empty bins are dropped, so there are at most ``n_bins``. With at
+    most ``n_bins`` distinct values each value is its own bin.
 
     Example:
         >>> equal_frequency_codes(np.array([5.0, 1.0, 2.0, 8.0, 3.0, 9.0]), 3).tolist()
         [1, 0, 0, 2, 1, 2]
         >>> equal_frequency_codes(np.array([0, 0, 1, 0, 1]), 10).tolist()
         [0, 0, 1, 0, 1]
+        >>> equal_frequency_codes(np.array([0, 0, 0, 0, 0, 1, 2, 3]), 2).tolist()
+        [0, 0, 0, 0, 0, 1, 1, 1]
     """
     if n_bins < 2:
         raise UsageError(f"n_bins must be at least 2, got {n_bins}")
@@ -89,8 +93,10 @@ def equal_frequency_codes(values: np.ndarray, n_bins: int) -> np.ndarray:
     distinct = np.unique(x)
     if len(distinct) <= n_bins:
         return np.searchsorted(distinct, x).astype(np.int64)
-    edges = np.unique(np.quantile(x, np.arange(1, n_bins) / n_bins))
-    raw = np.searchsorted(edges, x, side="right")
+    quantiles = np.quantile(x, np.arange(1, n_bins) / n_bins)
+    edges, repeats = np.unique(quantiles, return_counts=True)
+    # bins (e_k−1, e_k]; an edge where quantiles coincide is a point mass: a bin of its own
+    raw = 2 * np.searchsorted(edges, x, side="left") + np.isin(x, edges[repeats > 1])
     return np.unique(raw, return_inverse=True)[1].astype(np.int64)
 
 
