@@ -569,12 +569,8 @@ def _tree(
     shap: Any, model: Any, data: _Matrix, bg: _Matrix | None
 ) -> tuple[np.ndarray, np.ndarray, str, np.ndarray | None, str]:
     cls = type(model).__name__
-    sklearn = type(model).__module__.startswith("sklearn")
     x = data.values
     used = None if bg is None else bg.values
-    if sklearn and cls not in _TAKES_NAN:  # their trees split float32 values: compare those
-        x = x.astype(np.float32).astype(np.float64)
-        used = None if used is None else used.astype(np.float32).astype(np.float64)
     classifier = _is_classifier(model)
     if used is None:
         explainer = shap.TreeExplainer(model, feature_perturbation="tree_path_dependent")
