@@ -174,7 +174,9 @@ def detect_proxies(
     categorical one — over ``cv`` stratified, shuffled folds (mean and standard
     deviation over folds; one-vs-rest macro AUC for a multi-valued attribute,
     with each level's one-vs-rest AUC beside it). A feature is *strong* when
-    ``auc ≥ auc_threshold`` or ``normalised_mi ≥ mi_threshold``, and
+    the larger of ``auc`` and its best level's AUC (for an attribute of more than
+    two levels: a proxy for one group) reaches ``auc_threshold``, or
+    ``normalised_mi ≥ mi_threshold``, and
     **flagged** when it is strong and its share of the model's importance is
     ``≥ importance_share``. Without ``importance`` nothing is flagged.
 
@@ -251,8 +253,11 @@ def detect_proxies(
             auc, auc_std, by_level = _auc(kind, x, codes, len(levels), folds, seed)
             nmi = normalised_mutual_information(mi_codes, codes)
             share = shares[name] if shares is not None else None
+            # a feature that singles out one group is a proxy for it even when the
+            # macro average over every group hides it: judge on the larger AUC
+            strongest = max([auc, *by_level]) if len(by_level) > 2 else auc
             strong, flagged, reason = judge(
-                auc=auc,
+                auc=strongest,
                 normalised_mi=nmi,
                 share=share,
                 auc_threshold=auc_threshold,
