@@ -112,6 +112,7 @@ def _register() -> None:
         dataset,
         demo,
         documents,
+        explain,
         fairness,
         policy,
         profiles,
