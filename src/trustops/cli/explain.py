@@ -206,7 +206,7 @@ def explain_command(
     if plot is not None:
         write_text(plot, result.plot_bar())
     if output_format is OutputFormat.json:
-        _emit(json.dumps(content, indent=2, ensure_ascii=False), output)
+        _emit(json.dumps(content, indent=2, ensure_ascii=False, default=str), output)
         return
     tables = [_importance_table(content)]
     for column, groups in content.get("by_group", {}).items():
@@ -440,7 +440,7 @@ def reasons_command(
         if reg is not None:
             reg.record_evidence("reason_codes", mv, content)
     if output_format is OutputFormat.json:
-        _emit(json.dumps(content, indent=2, ensure_ascii=False), output)
+        _emit(json.dumps(content, indent=2, ensure_ascii=False, default=str), output)
         return
     text = _render(_notices_table(content), to_file=output is not None)
     if output is not None:
