@@ -114,6 +114,7 @@ def _register() -> None:
         documents,
         explain,
         fairness,
+        mitigate,
         policy,
         profiles,
         registry,

@@ -8,6 +8,9 @@ wrap any scikit-learn classifier with them; they use the protected attribute
 at fit time only, never to decide. Post-processing: :class:`ThresholdOptimizer`
 thresholds a classifier's score per group to meet a fairness constraint; it
 uses the protected attribute at decision time (disparate treatment).
+In-processing: :class:`ExponentiatedGradientClassifier` and
+:class:`GridSearchClassifier` adapt Fairlearn's reductions (fit time only).
+:func:`compare_methods` runs them all on one split (a :class:`Comparison`).
 
 Names load on first use, so importing this package pulls in neither
 scikit-learn nor a dataframe library. The arithmetic is in
@@ -20,9 +23,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
+    "Comparison",
+    "ExponentiatedGradientClassifier",
+    "GridSearchClassifier",
     "ResamplingClassifier",
     "ReweighingClassifier",
     "ThresholdOptimizer",
+    "compare_methods",
     "resample_indices",
     "reweighing_weights",
 ]
@@ -33,9 +40,18 @@ _LAZY = {
     "ReweighingClassifier": "trustops.mitigation.preprocessing",
     "ResamplingClassifier": "trustops.mitigation.preprocessing",
     "ThresholdOptimizer": "trustops.mitigation.thresholds",
+    "ExponentiatedGradientClassifier": "trustops.mitigation.inprocessing",
+    "GridSearchClassifier": "trustops.mitigation.inprocessing",
+    "Comparison": "trustops.mitigation.compare",
+    "compare_methods": "trustops.mitigation.compare",
 }
 
 if TYPE_CHECKING:
+    from trustops.mitigation.compare import Comparison, compare_methods
+    from trustops.mitigation.inprocessing import (
+        ExponentiatedGradientClassifier,
+        GridSearchClassifier,
+    )
     from trustops.mitigation.preprocessing import ResamplingClassifier, ReweighingClassifier
     from trustops.mitigation.reweighing import resample_indices, reweighing_weights
     from trustops.mitigation.thresholds import ThresholdOptimizer
