@@ -260,6 +260,14 @@ def test_demo_writes_reports(tmp_path: Path) -> None:
     assert "policy eeoc-four-fifths v1: FAIL" in result.stdout
     assert "policy.evaluated" in actions and "policy.registered" in actions
     assert "impact_ratio[race=C]" in (out / "policy.md").read_text()
+    # transparency: the explanation, the proxy, the mitigation trade-off, reason codes
+    assert (out / "explanation.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert "<svg" in (out / "mitigation.svg").read_text()
+    assert "Adverse-action reason codes" in result.stdout and "R0" in result.stdout
+    assert "zip_score" in result.stdout  # the proxy of race
+    with trustops.Registry.open(out) as reg:
+        kinds = {e.kind for e in reg.evidence()}
+    assert {"explanation", "proxies", "reason_codes"} <= kinds
     for name in ("model-card", "annex-iv", "eeoc", "datasheet", "gdpr-art30", "ll144"):
         assert (out / f"{name}.md").stat().st_size > 0 and (out / f"{name}.html").exists()
     assert actions.count("evidence.recorded") >= 2 + 5  # fairness, drift, and the documents

@@ -185,6 +185,94 @@ def _gate(reg: Any, policy: Any, version: Any, now: Any) -> Any:
     return decision
 
 
+# The demo's reason-code dictionary (Regulation B sample reasons, Appendix C).
+DEMO_REASONS = {
+    "version": "demo-2026-11",
+    "reasons": {
+        "income": {"code": "R01", "text": "Income insufficient for amount of credit requested"},
+        "debt_ratio": {"code": "R02", "text": "Excessive obligations in relation to income"},
+        "credit_history_years": {"code": "R03", "text": "Length of credit history"},
+        "late_payments": {"code": "R04", "text": "Delinquent past or present credit obligations"},
+        "zip_score": {"code": "R05", "text": "Location of residence"},
+        "age": {"code": "R06", "text": "Age"},
+    },
+}
+
+
+def _transparency(
+    reg: Any, output: Path, ref: str, artifact: str, model: Any, train: Any, policy: Any,
+    console: Console,
+) -> None:  # fmt: skip
+    """Explain the biased model, find its proxy, compare mitigations, give reason codes."""
+    from datetime import UTC, datetime
+
+    from rich.table import Table
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import trustops
+    from trustops.core.explain import ReasonDictionary
+    from trustops.datasets import CREDIT_FEATURES
+    from trustops.mitigation import compare_methods
+    from trustops.notices import adverse_action_notices
+    from trustops.proxies import rich_table as proxy_table
+
+    features = list(CREDIT_FEATURES)
+    background = train[features].sample(50, random_state=0)
+    status = Console(stderr=True).status("Explaining the model (SHAP, permutation)…")
+    with status:
+        explanation = trustops.explain(
+            model, train[features].head(200), background=background, seed=0, budget=300
+        )
+        (output / "explanation.svg").write_text(explanation.plot_bar(), encoding="utf-8")
+        reg.record_evidence("explanation", ref, explanation)
+        status.update("Looking for proxies of race…")
+        proxies = trustops.detect_proxies(
+            train, sensitive=["race"], features=features, importance=explanation.importance()
+        )
+        reg.record_evidence("proxies", ref, proxies)
+        status.update("Comparing mitigations on one split…")
+        estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+        comparison = compare_methods(
+            train[[*features, "race", "approved"]], y="approved", sensitive="race",
+            estimator=estimator, policy=policy, seed=0,
+        )  # fmt: skip
+        (output / "mitigation.svg").write_text(comparison.plot_svg(), encoding="utf-8")
+        status.update("Reason codes for denied applicants…")
+        notices = adverse_action_notices(
+            model, train[features].head(40), features=features,
+            dictionary=ReasonDictionary.from_dict(DEMO_REASONS), background=background,
+            model_sha256=artifact, time=datetime.now(UTC).isoformat(), budget=300,
+            allow=["age"], prohibited=["race", "sex"], proxies=["zip_score"],
+        )  # fmt: skip
+    console.print(proxy_table(proxies))
+    console.print(comparison.rich_table())
+    passing = [
+        r for r in comparison.results
+        if r.method != "none" and r.policy_outcome == "pass"
+        and not r.uses_protected_attribute_at_decision
+    ]  # fmt: skip
+    if passing:
+        chosen = max(passing, key=lambda r: (r.accuracy, r.method))
+        console.print(
+            f"chosen mitigation: [bold]{chosen.method}[/] (no protected attribute at decision "
+            f"time): accuracy {chosen.accuracy:.3f}, impact ratio {chosen.impact_ratio:.2f}, "
+            f"policy {policy.name}: {chosen.policy_outcome}; the trade-off in mitigation.svg"
+        )
+    else:
+        console.print("no mitigation without disparate treatment passes the policy on this data")
+
+    denied = [n for n in notices if n.get("decision") == "denied"][:3]
+    reg.record_evidence("reason_codes", ref, {"notices": denied})
+    table = Table("applicant", "score", "principal reasons (Regulation B)", "withheld",
+                  title="Adverse-action reason codes")  # fmt: skip
+    for n in denied:
+        reasons = "; ".join(f"{r['code']} {r['text']}" for r in n["reasons"])
+        table.add_row(str(n["applicant"]), f"{n['score']:.2f}", reasons, ", ".join(n["withheld"]))
+    console.print(table)
+
+
 def _documents(reg: Any, output: Path, system: str, model: Any, data: Any) -> list[str]:
     """The model card, datasheet, Annex IV, EEOC and Art. 30 documents, and the LL144 summary."""
     import pandas as pd
@@ -301,6 +389,8 @@ def _govern(
         reg.promote(f"{system}/{v2.ref}", "staging")
         reg.promote(f"{system}/{v2.ref}", "production", reason="stronger regularisation")
         reg.rollback(system, reason="drift found in the production batch; back to v1")
+        _transparency(reg, output, f"{system}/{v1.ref}", v1.artifact_hash, model, train, policy,
+                      console)  # fmt: skip
         written = _documents(reg, output, system, v1, train_v)
         entries = reg.audit.entries()
         exported = reg.audit.export(output / "audit.jsonl")
