@@ -48,7 +48,7 @@ def test_ecoa_finds_age_among_the_inputs(demo: Path) -> None:
     assert code == 1
     rule = next(r for r in decision["rules"] if r["id"] == "no-prohibited-basis")
     assert rule["effect"] == "fail" and "age" in rule["messages"][0]
-    assert effects(decision)["reason-codes-available"] == "warn"  # explainability comes later
+    assert effects(decision)["reason-codes-available"] == "pass"  # the demo records them
 
 
 def test_gdpr_passes_on_the_recorded_basis_purposes_and_retention(demo: Path) -> None:
