@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) bench/fairness_bench.py
 	$(PY) bench/drift_bench.py
 	$(PY) bench/governance_bench.py
+	$(PY) bench/explain_bench.py
 
 # Re-pin every dependency after changing pyproject.toml (no URLs, no paths).
 lock:
