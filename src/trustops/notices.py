@@ -240,6 +240,7 @@ def adverse_action_notices(
     ids = list(range(len(scores))) if ids is None else list(ids)
     decisions = [decide(float(s), threshold=threshold, favourable=favourable) for s in scores]
     denied = [i for i, d in enumerate(decisions) if d == "denied"]
+    row_of = {applicant: k for k, applicant in enumerate(denied)}  # its explanation row
     explanation = None
     if denied:
         rows = {n: matrix.values[denied, j] for j, n in enumerate(matrix.names)}
@@ -270,7 +271,7 @@ def adverse_action_notices(
             notice["message"] = APPROVED
             notices.append(notice)
             continue
-        k = denied.index(i)
+        k = row_of[i]
         attributions = explanation.attributions(k)
         found = principal_reasons(
             attributions,
