@@ -23,7 +23,7 @@ One process, two parts.
    - where trustops' time goes: each phase alone on the same rows (input
      conversion and scoring; ``trustops.explain``, itself split into shap's
      call and the additivity check; ``principal_reasons`` for every denied
-     row; building the notices). The long phases (TreeSHAP, the list search)
+     row; building the notices). The long phase (TreeSHAP)
      run once, scoring the median of ``--repeat``, the short ones the minimum.
 
    Each contender runs ``--repeat`` times, interleaved (median).
@@ -314,18 +314,11 @@ def section_reasons(args: argparse.Namespace) -> dict[str, Any]:
 
     found = p_reasons()
 
-    def p_index() -> int:
-        listed = denied.tolist()
-        is_denied = np.zeros(args.applicants, dtype=bool)
-        is_denied[denied] = True
-        return sum(listed.index(i) for i in range(args.applicants) if is_denied[i])
-
     def p_to_dict() -> Any:
         return [[r.to_dict() for r in s.reasons] for s in found]
 
     w_attr = min(timed(p_attributions)[0] for _ in range(args.repeat))
     w_reasons = min(timed(p_reasons)[0] for _ in range(args.repeat))
-    w_index = timed(p_index)[0]
     w_to_dict = min(timed(p_to_dict)[0] for _ in range(args.repeat))
     loop = med["trustops"] - w_score - w_explain
     phases = [
@@ -337,7 +330,6 @@ def section_reasons(args: argparse.Namespace) -> dict[str, Any]:
         ("  Explanation.attributions(k) per denied row", w_attr, "dict of 6 floats"),
         ("  principal_reasons per denied row", w_reasons, "reason selection"),
         ("  Reason.to_dict per reason", w_to_dict, f"{n_reasons:,} reasons"),
-        ("  denied.index(i) per denied row", w_index, "list search: O(applicants x denied)"),
     ]
 
     tab = table(
