@@ -105,6 +105,9 @@ from typing import Any
 
 import numpy as np
 
+import machine
+from machine import cpu_model, git_state, load
+
 MB = 1024 * 1024
 GEN_VERSION = 1  # bump when the generators change (data files are reused by name)
 
@@ -916,57 +919,20 @@ def run_child(argv: list[str], out: Path, timeout: float | None = None) -> dict[
 
 
 def versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version()}
-    for pkg in (
-        "trustops",
-        "numpy",
-        "pandas",
-        "pyarrow",
-        "scipy",
-        "datasketches",
-        "evidently",
-        "nannyml",
-        "whylogs",
-        "pyspark",
-    ):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
-def git_state() -> str:
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        head = subprocess.run(
-            ["git", "-C", root, "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", root, "status", "--porcelain", "--", "src"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return head + (" + uncommitted changes under src/" if dirty else " (src/ clean)")
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+    return machine.versions(
+        (
+            "trustops",
+            "numpy",
+            "pandas",
+            "pyarrow",
+            "scipy",
+            "datasketches",
+            "evidently",
+            "nannyml",
+            "whylogs",
+            "pyspark",
+        )
+    )
 
 
 def java_version() -> str:
@@ -975,10 +941,6 @@ def java_version() -> str:
         return (p.stderr or p.stdout).splitlines()[0].strip()
     except (OSError, IndexError, subprocess.SubprocessError):
         return "not found"
-
-
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def fmt_mb(b: float) -> str:
@@ -1043,7 +1005,7 @@ def section_drift(args: argparse.Namespace, workdir: Path, created: list[Path]) 
     results: dict[str, dict[str, Any]] = {}
     for name in names:
         repeat = args.repeat if name == "trustops" else args.peer_repeat
-        print(f"running {name} (repeat {repeat}) ... load {_load()}", flush=True)
+        print(f"running {name} (repeat {repeat}) ... load {load()}", flush=True)
         argv = [
             "--child",
             name,
@@ -1170,7 +1132,7 @@ def section_stream(args: argparse.Namespace, workdir: Path, created: list[Path])
     print(f"\n## 2. Streaming: profile(path) on {meta.num_rows:,} rows of Parquet\n")
     print(
         f"file: {fmt_mb(path.stat().st_size)} on disk, {meta.num_row_groups} row groups, columns "
-        f"{', '.join(STREAM_COLS)} ({how}); load {_load()}"
+        f"{', '.join(STREAM_COLS)} ({how}); load {load()}"
     )
     r = run_child(["--child", "stream", "--path", str(path)], workdir / "result-stream.json")
     if "error" in r:
@@ -1226,7 +1188,7 @@ def section_spark(args: argparse.Namespace, workdir: Path, created: list[Path]) 
     scratch.mkdir(exist_ok=True)
     created.append(scratch)
     print(f"\n## 3. Spark local[2]: profile(spark_df) vs in-process profile(path), {how}\n")
-    print(f"java: {java_version()}; load {_load()}")
+    print(f"java: {java_version()}; load {load()}")
     r = run_child(
         ["--child", "spark", "--path", str(path), "--scratch", str(scratch)],
         workdir / "result-spark.json",
@@ -1345,7 +1307,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"source: trustops at git {git_state()}")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()))
-    print(f"load average at start (1/5/15 min): {_load()}")
+    print(f"load average at start (1/5/15 min): {load()}")
     print(f"memory: {hwm_method()}, after gc.collect() and glibc malloc_trim(0)")
     print(f"workdir: {'--workdir' if args.workdir else 'a temporary directory'}\n")
     try:
@@ -1365,7 +1327,7 @@ def main(argv: list[str] | None = None) -> int:
                         shutil.rmtree(p, ignore_errors=True)
                     else:
                         p.unlink(missing_ok=True)
-    print(f"\nload average at end (1/5/15 min): {_load()}")
+    print(f"\nload average at end (1/5/15 min): {load()}")
     print(f"source at end: trustops at git {git_state()}")
     return 0
 

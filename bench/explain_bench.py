@@ -44,20 +44,19 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import platform
 import statistics
-import subprocess
 import time
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rich import box
 from rich.console import Console
 from rich.table import Table
+
+import machine
+from machine import load, machine_line, source_state
 
 OVERHEAD_TARGET = 0.20  # trustops' overhead over shap, end to end
 TARGET_APPLICANTS = 100_000
@@ -100,60 +99,9 @@ def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
 
 
 def versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version()}
-    for pkg in ("trustops", "shap", "lightgbm", "scikit-learn", "numpy", "pandas", "fairlearn"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
-def git_state() -> str:
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        head = subprocess.run(
-            ["git", "-C", root, "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", root, "status", "--porcelain", "--", "src"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return head + (" + uncommitted changes under src/" if dirty else " (src/ clean)")
-
-
-def source_state() -> str:
-    """Which trustops is measured: this checkout's src/ (with its git state) or another copy."""
-    import trustops
-
-    root = Path(__file__).resolve().parent.parent
-    if (root / "src") in Path(trustops.__file__).resolve().parents:
-        return f"trustops at git {git_state()}"
-    return f"trustops imported from outside this checkout; this checkout: git {git_state()}"
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return machine.versions(
+        ("trustops", "shap", "lightgbm", "scikit-learn", "numpy", "pandas", "fairlearn")
+    )
 
 
 def fmt_s(seconds: float) -> str:
@@ -449,14 +397,10 @@ def main(argv: list[str] | None = None) -> int:
         f"applicants={args.applicants:,}  train={args.train:,}  rows={args.rows:,}  "
         f"repeat={args.repeat}  quick={args.quick}  seed={args.seed}"
     )
-    say(
-        f"machine: {platform.system()} {platform.release()}, {cpu_model()}, "
-        f"os.cpu_count()={os.cpu_count()}, "
-        f"RAM {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 1024**3:.1f} GiB"
-    )
+    say(machine_line())
     say(f"source: {source_state()}")
     say("versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()))
-    say(f"load average at start (1/5/15 min): {_load()}\n")
+    say(f"load average at start (1/5/15 min): {load()}\n")
     t_start = time.perf_counter()
     result = section_reasons(args)
     if not args.skip_mitigation:
@@ -479,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         verdict,
     )
     show(tab)
-    say(f"\ntotal {time.perf_counter() - t_start:.0f} s; load average at end: {_load()}")
+    say(f"\ntotal {time.perf_counter() - t_start:.0f} s; load average at end: {load()}")
     say(f"source at end: {source_state()}")
     return 0
 

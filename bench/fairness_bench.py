@@ -63,6 +63,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import machine
+from machine import cpu_model, git_state, load
+
 METRICS = ("selection_rate", "true_positive_rate", "false_positive_rate", "accuracy", "precision")
 RACE_LEVELS = ("A", "B", "C", "D", "E")
 RACE_P = (0.50, 0.20, 0.15, 0.10, 0.05)
@@ -397,62 +400,18 @@ def by_group_diff(ours: dict[Any, dict[str, Any]], theirs: dict[Any, dict[str, A
 
 
 def versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version()}
-    for pkg in (
-        "trustops",
-        "numpy",
-        "pandas",
-        "pyarrow",
-        "scipy",
-        "scikit-learn",
-        "fairlearn",
-        "aif360",
-    ):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
-def git_state() -> str:
-    """Commit of the benchmarked source, and whether src/ has uncommitted changes."""
-    import subprocess
-
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        head = subprocess.run(
-            ["git", "-C", root, "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", root, "status", "--porcelain", "--", "src"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return f"{head}" + (" + uncommitted changes under src/" if dirty else " (src/ clean)")
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return machine.versions(
+        (
+            "trustops",
+            "numpy",
+            "pandas",
+            "pyarrow",
+            "scipy",
+            "scikit-learn",
+            "fairlearn",
+            "aif360",
+        )
+    )
 
 
 def fmt_mb(b: float) -> str:
@@ -490,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"source: trustops at git {git_state()}")
     print("versions: " + ", ".join(f"{k} {val}" for k, val in v.items()))
-    print(f"load average at start (1/5/15 min): {_load()}")
+    print(f"load average at start (1/5/15 min): {load()}")
     print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     print(
         f"memory: peak RSS increase per step, {PeakRSS.method}, "
@@ -562,9 +521,9 @@ def main(argv: list[str] | None = None) -> int:
             k,
         )
         a = steps["aif360"].result
-        steps["aif360"].note = (
-            f"construction {a['construct_s']:.2f} s, metrics {a['metrics_s']:.2f} s (last run)"
-        )
+        steps[
+            "aif360"
+        ].note = f"construction {a['construct_s']:.2f} s, metrics {a['metrics_s']:.2f} s (last run)"
         del num, y_pred
         gc.collect()
         steps["fairlearn"] = measure(
@@ -742,7 +701,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---:|")
     for name, (w, c) in phases.items():
         print(f"| {name} | {w:.3f} | {c:.3f} | {c / cpu['ours']:.0%} |")
-    print(f"\nload average at end (1/5/15 min): {_load()}")
+    print(f"\nload average at end (1/5/15 min): {load()}")
     sys.stdout.flush()
     return 0
 

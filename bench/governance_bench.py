@@ -63,11 +63,9 @@ import argparse
 import gc
 import json
 import os
-import platform
 import random
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 import uuid
@@ -79,6 +77,9 @@ from urllib.parse import quote
 from rich import box
 from rich.console import Console
 from rich.table import Table
+
+import machine
+from machine import load, machine_line, source_state
 
 VERIFY_TARGET_S = 10.0  # verify_export of a 1M-entry log
 TARGET_ENTRIES = 1_000_000
@@ -138,60 +139,11 @@ def pct(values: list[float], q: float) -> float:
 
 
 def versions() -> dict[str, str]:
-    import importlib.metadata as md
     import sqlite3
 
-    out = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
-    for pkg in ("trustops", "sqlalchemy", "psycopg", "cryptography", "rich"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
-def git_state() -> str:
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        head = subprocess.run(
-            ["git", "-C", root, "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", root, "status", "--porcelain", "--", "src"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return head + (" + uncommitted changes under src/" if dirty else " (src/ clean)")
-
-
-def source_state() -> str:
-    """Which trustops is measured: this checkout's src/ (with its git state) or another copy."""
-    import trustops
-
-    root = Path(__file__).resolve().parent.parent
-    if (root / "src") in Path(trustops.__file__).resolve().parents:
-        return f"trustops at git {git_state()}"
-    return (
-        "trustops imported from outside this checkout (PYTHONPATH, e.g. `git archive` of a "
-        f"commit); this checkout: git {git_state()}"
+    return machine.versions(
+        ("trustops", "sqlalchemy", "psycopg", "cryptography", "rich"), sqlite=sqlite3.sqlite_version
     )
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def filesystem_of(path: Path) -> str:
@@ -207,13 +159,6 @@ def filesystem_of(path: Path) -> str:
     except OSError:
         pass
     return kind
-
-
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-# --- part 1: actions per second ----------------------------------------------
 
 
 def pg_url() -> str:
@@ -412,7 +357,7 @@ def section_actions(args: argparse.Namespace, workdir: Path) -> list[dict[str, A
         else:
             backends.append(("postgresql", pg_url()))
     for kind, base in backends:
-        say(f"running {kind} ... load {_load()}")
+        say(f"running {kind} ... load {load()}")
         if kind == "sqlite":
             path = workdir / "actions-sqlite" / "store.db"
             path.parent.mkdir(parents=True)
@@ -683,7 +628,7 @@ def section_verify(
         f"entries cycle through the {len(templates)} real entries part 1 wrote on SQLite "
         f"({', '.join(actions)})"
     )
-    say(f"load before timing: {_load()}")
+    say(f"load before timing: {load()}")
     wall, cpu, walls, result = median_of(lambda: verify_export(path, verifier=vkey), args.repeat)
     log = result.log
     checks = (
@@ -854,12 +799,12 @@ def section_store(args: argparse.Namespace, workdir: Path, templates: list[dict[
     n = args.store_entries
     say(f"\n### A real store's log: {n:,} entries bulk-inserted, then the store's own calls\n")
     runs = []
-    say(f"running sqlite ... load {_load()}")
+    say(f"running sqlite ... load {load()}")
     path = workdir / "store-sqlite" / "store.db"
     path.parent.mkdir(parents=True)
     runs.append(store_verify("sqlite", f"sqlite:///{path}", path.parent, templates, n))
     if not args.skip_postgres and not pg_unavailable(pg_url()):
-        say(f"running postgresql ... load {_load()}")
+        say(f"running postgresql ... load {load()}")
         with PgSchema(pg_url()) as schema:
             runs.append(store_verify("postgresql", schema.url, workdir / "store-pg", templates, n))
     say()
@@ -1032,14 +977,10 @@ def main(argv: list[str] | None = None) -> int:
         f"checkpoint_every={args.checkpoint_every:,}  repeat={args.repeat}  "
         f"quick={args.quick}  seed={args.seed}"
     )
-    say(
-        f"machine: {platform.system()} {platform.release()}, {cpu_model()}, "
-        f"os.cpu_count()={os.cpu_count()}, "
-        f"RAM {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 1024**3:.1f} GiB"
-    )
+    say(machine_line())
     say(f"source: {source_state()}")
     say("versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()))
-    say(f"load average at start (1/5/15 min): {_load()}\n")
+    say(f"load average at start (1/5/15 min): {load()}\n")
     workdir = Path(tempfile.mkdtemp(prefix="trustops-governance-bench-"))
     t_start = time.perf_counter()
     try:
@@ -1066,7 +1007,7 @@ def main(argv: list[str] | None = None) -> int:
             "MET" if verified["met"] else "MISSED",
         )
     show(tab)
-    say(f"\ntotal {time.perf_counter() - t_start:.0f} s; load average at end: {_load()}")
+    say(f"\ntotal {time.perf_counter() - t_start:.0f} s; load average at end: {load()}")
     say(f"source at end: {source_state()}")
     return 0
 
