@@ -43,34 +43,6 @@ def _as_of(text: str | None) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _registry_inputs(reg: Any, ref: str) -> tuple[Any, list[Any], dict[str, Any]]:
-    """The model version, its evidence (and its data's), and the context parts."""
-    from trustops.core.policy import EvidenceItem
-
-    mv = reg.model(ref)
-    datasets = [
-        reg.dataset(d, system=mv.system) for d in dict.fromkeys([*mv.trained_on, *mv.evaluated_on])
-    ]
-    records = reg.evidence(subject=mv)
-    for d in datasets:
-        records += reg.evidence(subject=d)
-    items = [
-        EvidenceItem(e.kind, e.content, e.content_hash, e.created_at, e.subject)
-        for e in records
-        if e.kind not in ("policy_decision", "report")
-    ]
-    model = mv.to_dict()
-    features = mv.parameters.get("features")
-    if isinstance(features, list):
-        model["features"] = features
-    parts = {
-        "system": reg.system(mv.system).to_dict(),
-        "model": model,
-        "datasets": [d.to_dict() for d in datasets],
-    }
-    return mv, items, parts
-
-
 @app.command("check")
 def check(
     ctx: typer.Context,
@@ -148,14 +120,12 @@ def check(
         )
     now = _as_of(as_of)
     evidence: list[Any] = []
-    parts: dict[str, Any] = {}
     subject = None
     registry_ctx = None
     if model is not None or system is not None:
         from trustops.cli.registry import registry_from
 
         registry_ctx = registry_from(ctx)
-    mv = None
     if data is not None:
         from trustops.engines.files import read_table
 
@@ -181,21 +151,18 @@ def check(
                 )
                 evidence.append(EvidenceItem("ll144", audit.to_dict(), created_at=now.isoformat()))
         subject = f"data:{data.name}"
-    if registry_ctx is not None:
+    if registry_ctx is not None and model is not None:
         with registry_ctx as reg:
-            if model is not None:
-                mv, items, parts = _registry_inputs(reg, model)
-                evidence += items
-                subject = f"model:{mv.system}/{mv.ref}"
-            elif system is not None:
-                parts = {"system": reg.system(system).to_dict()}
-            check_scopes(loaded, evidence)
-            decision = evaluate(loaded, evidence, Context(**parts, now=now, subject=subject))
-            if mv is not None and not no_record:
-                reg.record_decision(decision, loaded, mv)
+            decision = reg.evaluate_policy(
+                loaded, model, now=now, extra_evidence=evidence, record=not no_record
+            )
     else:
+        parts: dict[str, Any] = {}
+        if registry_ctx is not None:  # --system names the AI system for applies_to
+            with registry_ctx as reg:
+                parts = {"system": reg.system(system).to_dict()}
         check_scopes(loaded, evidence)
-        decision = evaluate(loaded, evidence, Context(now=now, subject=subject))
+        decision = evaluate(loaded, evidence, Context(**parts, now=now, subject=subject))
     if not decision.applicable:
         Console(stderr=True).print(
             f"note: policy {decision.policy} does not apply here: {decision.reason}"

@@ -166,25 +166,6 @@ def demo(
     )
 
 
-def _gate(reg: Any, policy: Any, version: Any, now: Any) -> Any:
-    """The policy's decision on a model version's evidence, recorded in the registry."""
-    from trustops.core.policy import Context, EvidenceItem, evaluate
-
-    evidence = [
-        EvidenceItem(e.kind, e.content, e.content_hash, e.created_at, e.subject)
-        for e in reg.evidence(subject=f"{version.system}/{version.ref}")
-    ]
-    context = Context(
-        system=reg.system(version.system).to_dict(),
-        model=version.to_dict(),
-        now=now,
-        subject=f"model:{version.system}/{version.ref}",
-    )
-    decision = evaluate(policy, evidence, context)
-    reg.record_decision(decision, policy, version)
-    return decision
-
-
 # The demo's reason-code dictionary (Regulation B sample reasons, Appendix C).
 DEMO_REASONS = {
     "version": "demo-2026-11",
@@ -204,8 +185,6 @@ def _transparency(
     console: Console,
 ) -> None:  # fmt: skip
     """Explain the biased model, find its proxy, compare mitigations, give reason codes."""
-    from datetime import UTC, datetime
-
     from rich.table import Table
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -325,7 +304,6 @@ def _govern(
     import json
     import pickle
     import shutil
-    from datetime import UTC, datetime
 
     import pyarrow as pa
     import sklearn
@@ -371,7 +349,7 @@ def _govern(
         reg.record_evidence("fairness", f"{system}/{v1.ref}", json.loads(report_json))
         reg.record_evidence("drift", f"dataset:{system}/{prod_v.ref}", json.loads(drift_json))
         reg.promote(f"{system}/{v1.ref}", "staging")
-        decision = _gate(reg, policy, v1, datetime.now(UTC))
+        decision = reg.evaluate_policy(policy, f"{system}/{v1.ref}")
         console.print(policy_table(decision))
         reg.promote(
             f"{system}/{v1.ref}",

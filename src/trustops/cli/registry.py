@@ -390,25 +390,16 @@ def promote(
     """
     with registry_from(ctx) as reg:
         if policy is not None:
-            from datetime import UTC, datetime
-
-            from trustops.cli.check import _registry_inputs
-            from trustops.core.policy import Context, check_scopes, evaluate
             from trustops.policy import load_policy
             from trustops.reports.policy import rich_table
 
             loaded = load_policy(policy)
-            mv, evidence, parts = _registry_inputs(reg, model)
-            check_scopes(loaded, evidence)
-            subject = f"model:{mv.system}/{mv.ref}"
-            decision = evaluate(
-                loaded, evidence, Context(**parts, now=datetime.now(UTC), subject=subject)
-            )
-            reg.record_decision(decision, loaded, mv)
+            decision = reg.evaluate_policy(loaded, model)
             if decision.blocked:
                 Console(stderr=True).print(rich_table(decision))
                 typer.echo(
-                    f"blocked: policy {loaded.name} fails for {mv.ref}; not promoted", err=True
+                    f"blocked: policy {loaded.name} fails for {decision.subject}; not promoted",
+                    err=True,
                 )
                 raise typer.Exit(1)
             reason = reason or f"policy {loaded.name} {decision.outcome}"

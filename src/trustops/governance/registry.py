@@ -45,6 +45,7 @@ import subprocess
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ from sqlalchemy.engine import Connection
 
 from trustops.core.audit import canonical_json
 from trustops.core.lifecycle import STAGES, Transition, plan_rollback, plan_transition
+from trustops.core.policy import Context, Decision, EvidenceItem, Policy, check_scopes, evaluate
 from trustops.errors import InputError, UsageError
 from trustops.governance import schema as t
 from trustops.governance.artifacts import ArtifactStore
@@ -1065,6 +1067,58 @@ class Registry:
                 },
             )
         return record
+
+    def policy_inputs(self, ref: str) -> tuple[ModelVersion, list[EvidenceItem], dict[str, Any]]:
+        """What a policy sees for model version ``ref``: the version, the evidence about it
+        and about its training and evaluation data (decisions and reports left out), and
+        the context parts (system, model with its ``features`` parameter, datasets)."""
+        mv = self.model(ref)
+        refs = dict.fromkeys([*mv.trained_on, *mv.evaluated_on])
+        datasets = [self.dataset(d, system=mv.system) for d in refs]
+        records = self.evidence(subject=mv)
+        for d in datasets:
+            records += self.evidence(subject=d)
+        items = [
+            EvidenceItem(e.kind, e.content, e.content_hash, e.created_at, e.subject)
+            for e in records
+            if e.kind not in ("policy_decision", "report")
+        ]
+        model = mv.to_dict()
+        features = mv.parameters.get("features")
+        if isinstance(features, list):
+            model["features"] = features
+        parts = {
+            "system": self.system(mv.system).to_dict(),
+            "model": model,
+            "datasets": [d.to_dict() for d in datasets],
+        }
+        return mv, items, parts
+
+    def evaluate_policy(
+        self,
+        policy: Policy,
+        ref: str,
+        *,
+        now: datetime | None = None,
+        extra_evidence: Sequence[EvidenceItem] = (),
+        record: bool = True,
+    ) -> Decision:
+        """Evaluate ``policy`` on model version ``ref`` (see :meth:`policy_inputs`), and record
+        the decision unless ``record`` is false.
+
+        ``extra_evidence`` joins the recorded evidence (e.g. fairness computed from a file).
+        A scope naming an attribute the evidence lacks is an error before evaluation.
+        """
+        mv, evidence, parts = self.policy_inputs(ref)
+        evidence = [*evidence, *extra_evidence]
+        check_scopes(policy, evidence)
+        context = Context(
+            **parts, now=now or datetime.now(UTC), subject=f"model:{mv.system}/{mv.ref}"
+        )
+        decision = evaluate(policy, evidence, context)
+        if record:
+            self.record_decision(decision, policy, mv)
+        return decision
 
     def policies(self) -> list[dict[str, Any]]:
         """Every policy version used in a decision: name, version, hash, when, by whom."""
