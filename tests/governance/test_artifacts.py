@@ -342,7 +342,8 @@ def test_a_valid_hash_stays_inside_the_objects_folder(store: ArtifactStore) -> N
 
 @pytest.fixture
 def memory_store() -> Iterator[tuple[ArtifactStore, Any, str]]:
-    fsspec = pytest.importorskip("fsspec")
+    import fsspec  # the [fsspec] extra, installed by `make test`
+
     root = f"memory://trustops-test-{uuid.uuid4().hex}"
     fs = fsspec.filesystem("memory")
     yield ArtifactStore(root), fs, root

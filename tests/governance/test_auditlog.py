@@ -16,7 +16,6 @@ import base64
 import contextlib
 import json
 import random
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -992,7 +991,6 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_checkpoint_copy_in_a_git_work_tree_commits_each_checkpoint(
     open_registry: Callable[..., Registry], tmp_path: Path
 ) -> None:
