@@ -161,8 +161,6 @@ CATALOGUE: dict[str, list[tuple[str, Any, str]]] = {
             "counts.fail, counts.blocking, ...",
         ),
     ],
-    "data_quality": [],  # the validation report's own name for its kind; same metrics
-    "pii_scan": [],  # likewise for the PII report
     "pii": [
         ("len\\((pii_columns|protected_columns)\\)", NONNEG, "len(pii_columns)"),
         ("columns\\.non_null", NONNEG, "columns.non_null"),
@@ -182,6 +180,7 @@ CATALOGUE: dict[str, list[tuple[str, Any, str]]] = {
         ("len\\(flagged\\)", NONNEG, "len(flagged)"),
     ],
 }
+# The validation and PII reports call their own kinds data_quality and pii_scan.
 CATALOGUE["data_quality"] = CATALOGUE["quality"]
 CATALOGUE["pii_scan"] = CATALOGUE["pii"]
 
