@@ -370,6 +370,7 @@ def _govern(
         _transparency(reg, output, f"{system}/{v1.ref}", v1.artifact_hash, model, train, policy,
                       console)  # fmt: skip
         written = _documents(reg, output, system, v1, train_v)
+        # Further parts of the tour, each in a module of its own (cli/demo_*.py), go here.
         entries = reg.audit.entries()
         exported = reg.audit.export(output / "audit.jsonl")
         in_store = reg.audit.verify()

@@ -38,7 +38,7 @@ from trustops.errors import TrustOpsError, UsageError
 __all__ = ["Database", "StoreError", "normalise_url", "open_database"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
-SCHEMA_REVISION = "0002"  # the newest migration in migrations/versions
+SCHEMA_REVISION = "0005"  # the newest migration in migrations/versions
 _PG_MIGRATION_LOCK = 0x7472757374  # "trust": advisory lock key for migrations
 
 

@@ -431,7 +431,12 @@ class Registry:
     # -- transactions ----------------------------------------------------------
 
     @contextlib.contextmanager
-    def _change(self) -> Iterator[_Change]:
+    def transaction(self) -> Iterator[Change]:
+        """One write transaction and its audit entries, for governance modules beside this one.
+
+        Identity, approvals, monitoring and privacy keep their own modules but
+        write through here, so every change is audited in the same transaction.
+        """
         pending = Pending()
         with self.db.write() as conn:
             if self.db.dialect == "postgresql":
@@ -439,7 +444,7 @@ class Registry:
                 # below (names taken, next version numbers) then see every earlier commit.
                 head = t.audit_head.c
                 conn.execute(sa.select(head.id).where(head.id == 1).with_for_update())
-            yield _Change(self, conn, pending)
+            yield Change(self, conn, pending)
         self.warnings += self.audit.publish(pending)
 
     # -- systems ---------------------------------------------------------------
@@ -474,7 +479,7 @@ class Registry:
             "created_at": utc_now(),
             "created_by": self.actor,
         }
-        with self._change() as change:
+        with self.transaction() as change:
             if change.conn.execute(
                 sa.select(t.systems.c.id).where(t.systems.c.name == name)
             ).first():
@@ -567,7 +572,7 @@ class Registry:
             )
         if source is None and method == "file":
             source = str(Path(data).resolve())
-        with self._change() as change:
+        with self.transaction() as change:
             conn = change.conn
             sid = self._system_id(conn, system)
             again = self._dataset_by_hash(conn, sid, name, digest)
@@ -767,7 +772,7 @@ class Registry:
             if not Path(artifact).is_file():
                 raise InputError(f"model artifact {artifact} is not a file")
             digest, size = self.artifacts.put_file(artifact)
-        with self._change() as change:
+        with self.transaction() as change:
             conn = change.conn
             sid = self._system_id(conn, system)
             training = [self._dataset_ref(conn, sid, r).id for r in trained_on]
@@ -930,7 +935,7 @@ class Registry:
             raise InputError("evidence content must be a JSON object")
         body = _json(dict(content), "the evidence content")
         digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
-        with self._change() as change:
+        with self.transaction() as change:
             conn = change.conn
             subject_type, sid, label = self._subject(conn, subject, system)
             eid = _insert(
@@ -1027,7 +1032,7 @@ class Registry:
         body = _json(content, "the decision")
         digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
         source = _json(dict(policy.source), "the policy")
-        with self._change() as change:
+        with self.transaction() as change:
             conn = change.conn
             p = t.policies.c
             known = conn.execute(sa.select(p.id).where(p.hash == policy.hash)).scalar()
@@ -1162,7 +1167,7 @@ class Registry:
         return stack
 
     def _apply(
-        self, change: _Change, system: str, plan: list[Transition], action: str, reason: str | None
+        self, change: Change, system: str, plan: list[Transition], action: str, reason: str | None
     ) -> None:
         stages = self._stages(change.conn, system)
         rolled_back = action == "model.rolled_back"
@@ -1207,7 +1212,7 @@ class Registry:
         with self.db.read() as conn:
             mv = self._model_ref(conn, ref)
         self.artifacts.verify(mv.artifact_hash)
-        with self._change() as change:
+        with self.transaction() as change:
             conn = change.conn
             mv = self._model_ref(conn, f"{mv.system}/{mv.ref}")  # re-read under the lock
             single = conn.execute(
@@ -1222,7 +1227,7 @@ class Registry:
         """Put back the version that was in production before the current one."""
         with self.db.read() as conn:
             self._system_id(conn, system)
-        with self._change() as change:
+        with self.transaction() as change:
             conn = change.conn
             stages = {k: s for k, (_, s) in self._stages(conn, system).items()}
             plan = plan_rollback(stages, self._production_history(conn, system))
@@ -1338,7 +1343,7 @@ class Registry:
 
 
 @dataclass
-class _Change:
+class Change:
     """One write transaction of the registry: its connection and its audit helper."""
 
     registry: Registry

@@ -196,5 +196,11 @@ policies = sa.Table(
     sa.Column("created_by", sa.String(200), nullable=False),
 )
 
+# -- identity and approvals (migration 0003) --------------------------------
+
+# -- monitoring (migration 0004) ----------------------------------------------
+
+# -- privacy (migration 0005) -------------------------------------------------
+
 # Rows no statement may change or delete once written (triggers refuse it).
 APPEND_ONLY = ("audit_entries", "audit_checkpoints", "evidence", "stage_transitions", "policies")

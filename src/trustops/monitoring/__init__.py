@@ -1,0 +1,1 @@
+"""Continuous monitoring: prediction logs, windows, fairness and drift over time, alerts."""

@@ -1,0 +1,1 @@
+"""Privacy and data governance: usage records, erasure, pseudonymisation, differential privacy."""
