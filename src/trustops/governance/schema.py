@@ -198,9 +198,13 @@ policies = sa.Table(
 
 # -- identity and approvals (migration 0003) --------------------------------
 
-# -- monitoring (migration 0004) ----------------------------------------------
+# -- monitoring: predictions and labels (migration 0004, _upgrade_predictions) -
 
-# -- privacy (migration 0005) -------------------------------------------------
+# -- monitoring: monitors, windows, alerts, triggers (0004, _upgrade_monitors) -
+
+# -- privacy: encryption keys, DP budgets (migration 0005, _upgrade_protection) -
+
+# -- privacy: usage, subject index, erasure, Art. 22 (0005, _upgrade_subjects) -
 
 # Rows no statement may change or delete once written (triggers refuse it).
 APPEND_ONLY = ("audit_entries", "audit_checkpoints", "evidence", "stage_transitions", "policies")

@@ -13,8 +13,32 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    _upgrade_predictions()
+    _upgrade_monitors()
 
 
 def downgrade() -> None:
+    _downgrade_monitors()
+    _downgrade_predictions()
+
+
+# -- predictions -------------------------------------------------------------------
+
+
+def _upgrade_predictions() -> None:
+    pass
+
+
+def _downgrade_predictions() -> None:
+    pass
+
+
+# -- monitors -------------------------------------------------------------------
+
+
+def _upgrade_monitors() -> None:
+    pass
+
+
+def _downgrade_monitors() -> None:
     pass

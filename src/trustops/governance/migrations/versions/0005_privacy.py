@@ -13,8 +13,32 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    _upgrade_protection()
+    _upgrade_subjects()
 
 
 def downgrade() -> None:
+    _downgrade_subjects()
+    _downgrade_protection()
+
+
+# -- protection -------------------------------------------------------------------
+
+
+def _upgrade_protection() -> None:
+    pass
+
+
+def _downgrade_protection() -> None:
+    pass
+
+
+# -- subjects -------------------------------------------------------------------
+
+
+def _upgrade_subjects() -> None:
+    pass
+
+
+def _downgrade_subjects() -> None:
     pass
