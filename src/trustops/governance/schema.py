@@ -198,6 +198,109 @@ policies = sa.Table(
 
 # -- identity and approvals (migration 0003) --------------------------------
 
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("admin", sa.Boolean, nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),  # public id, e.g. tok_5f0c...
+    sa.Column("user_id", sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("hash", _HASH, nullable=False, unique=True),  # sha256 of the secret, never it
+    sa.Column("label", sa.String(200), nullable=True),
+    sa.Column("expires_at", _TIME, nullable=True),
+    sa.Column("revoked_at", _TIME, nullable=True),
+    sa.Column("revoked_by", sa.String(200), nullable=True),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
+memberships = sa.Table(
+    "memberships",
+    metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("system_id", sa.ForeignKey("systems.id"), primary_key=True),
+    sa.Column("role", sa.String(30), nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("hash", _HASH, nullable=False, unique=True),  # sha256 of the secret, never it
+    sa.Column("credential", sa.String(32), nullable=True),  # the token that opened it
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("expires_at", _TIME, nullable=False),
+    sa.Column("ended_at", _TIME, nullable=True),
+)
+
+approval_gates = sa.Table(  # the newest row of a system is its gate; policy_hash None: removed
+    "approval_gates",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("system_id", sa.ForeignKey("systems.id"), nullable=False),
+    sa.Column("policy_hash", _HASH, nullable=True),  # a row of policies
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
+approval_requests = sa.Table(
+    "approval_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("model_version_id", sa.ForeignKey("model_versions.id"), nullable=False),
+    sa.Column("artifact_hash", _HASH, nullable=False),
+    sa.Column("evidence_digest", _HASH, nullable=False),
+    sa.Column("policy_hash", _HASH, nullable=True),  # the gate's policy when requested
+    sa.Column("requirements", sa.Text, nullable=False),  # JSON: {role: count}
+    sa.Column("submitter", sa.String(200), nullable=False),
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("updated_at", _TIME, nullable=False),
+    sa.Index(None, "model_version_id"),
+)
+
+approval_votes = sa.Table(
+    "approval_votes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("request_id", sa.ForeignKey("approval_requests.id"), nullable=False),
+    sa.Column("voter", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(30), nullable=False),
+    sa.Column("approve", sa.Boolean, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("artifact_hash", _HASH, nullable=False),
+    sa.Column("evidence_digest", _HASH, nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.UniqueConstraint("request_id", "voter"),  # one vote per person and request
+)
+
+approval_overrides = sa.Table(
+    "approval_overrides",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("model_version_id", sa.ForeignKey("model_versions.id"), nullable=False),
+    sa.Column("artifact_hash", _HASH, nullable=False),
+    sa.Column("evidence_digest", _HASH, nullable=False),
+    sa.Column("policy_hash", _HASH, nullable=True),
+    sa.Column("decision_id", sa.Integer, nullable=True),  # the overridden decision (evidence)
+    sa.Column("justification", sa.Text, nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
+
 # -- monitoring: predictions and labels (migration 0004, _upgrade_predictions) -
 
 # -- monitoring: monitors, windows, alerts, triggers (0004, _upgrade_monitors) -
