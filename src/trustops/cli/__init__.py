@@ -119,6 +119,7 @@ def _register() -> None:
         profiles,
         registry,
         report,
+        serve,
     )
     from trustops.cli.pii import scan_pii_command
     from trustops.cli.validate import validate_command
