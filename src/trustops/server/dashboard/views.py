@@ -1,0 +1,325 @@
+"""What each dashboard page shows, read from the registry: plain data for the templates.
+
+A view reads recorded state only (systems, versions, evidence, decisions,
+approvals, the audit log); it computes no metric and draws charts only with
+:mod:`trustops.reports.charts` through :mod:`trustops.reports.evidence_views`,
+so a page shows the numbers the documents show.
+
+Example:
+    >>> decision_badge({"outcome": "fail"}), decision_badge(None)
+    ('fail', 'none')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from trustops.reports.blocks import Block, Chart, Table
+from trustops.reports.charts import interval_chart
+from trustops.reports.evidence_views import (
+    KINDS,
+    FairnessView,
+    evidence_summary,
+    newest,
+    p_value,
+    subject_evidence,
+)
+from trustops.reports.fairness import fmt
+
+if TYPE_CHECKING:
+    from trustops.governance import Evidence, ModelVersion, Registry, System
+
+__all__ = [
+    "REPORTS",
+    "AuditPage",
+    "ModelPage",
+    "SystemRow",
+    "audit_page",
+    "decision_badge",
+    "drift_table",
+    "explanation_charts",
+    "fairness_blocks",
+    "gate_view",
+    "model_page",
+    "newest",
+    "report_html",
+    "request_view",
+    "requests_of",
+    "subject_system",
+    "systems_overview",
+]
+
+REPORTS = {
+    "model_card": "Model card",
+    "annex_iv": "EU AI Act Annex IV",
+    "ll144": "NYC LL144 bias audit",
+}
+"""The documents a model page offers, by the name in their download address."""
+
+AUDIT_PAGE_SIZE = 50
+
+
+def decision_badge(content: Mapping[str, Any] | None) -> str:
+    """The badge of a policy decision: its outcome (pass, warn, fail), or ``none``."""
+    if content is None:
+        return "none"
+    return str(content.get("outcome") or "none")
+
+
+@dataclass(frozen=True)
+class SystemRow:
+    """One line of the systems overview."""
+
+    system: System
+    role: str
+    production: list[str]
+    latest: Evidence | None  # the newest policy decision about a production version
+
+    @property
+    def status(self) -> str:
+        if not self.production:
+            return "no production version"
+        return decision_badge(self.latest.content if self.latest else None)
+
+
+def systems_overview(
+    registry: Registry, visible: Iterable[str], roles: Mapping[str, str]
+) -> list[SystemRow]:
+    """Each visible system with its production version(s) and their newest policy decision."""
+    shown = set(visible)
+    rows = []
+    for system in registry.systems():
+        if system.name not in shown:
+            continue
+        versions = registry.models(system=system.name)
+        production = [m for m in versions if m.stage == "production"]
+        decisions = [
+            e for m in production for e in registry.evidence(subject=m, kind="policy_decision")
+        ]
+        latest = max(decisions, key=lambda e: e.id) if decisions else None
+        rows.append(
+            SystemRow(
+                system,
+                roles.get(system.name, "admin"),
+                [m.ref for m in production],
+                latest,
+            )
+        )
+    return rows
+
+
+def fairness_blocks(record: Evidence) -> list[Block]:
+    """A recorded fairness assessment: groups with intervals, charts, four-fifths bars."""
+    view = FairnessView(record)
+    blocks: list[Block] = [view.group_table(), *view.charts(), view.disparity_table()]
+    for name, rows in view.four_fifths().items():
+        blocks.append(view.impact_chart(rows))
+        table = view.four_fifths_table(rows)
+        blocks.append(Table(table.head, table.rows, caption=f"Four-fifths rule: {name}"))
+    return blocks
+
+
+def drift_table(record: Evidence) -> Table:
+    """Drift per feature from a recorded drift report, drifted columns first."""
+    columns = list(record.content.get("columns") or [])
+    columns.sort(key=lambda c: (not c.get("drift_detected"), str(c.get("column"))))
+    rows = tuple(
+        (
+            str(c.get("column")),
+            str(c.get("kind") or "—"),
+            str(c.get("method") or "—"),
+            fmt(c.get("statistic"), 4) if not isinstance(c.get("statistic"), str) else "∞",
+            p_value(c.get("p_value")),
+            fmt(c.get("threshold"), 4),
+            "drift" if c.get("drift_detected") else "no drift",
+        )
+        for c in columns
+    )
+    return Table(
+        ("feature", "type", "method", "statistic", "p", "threshold", "verdict"),
+        rows,
+        caption=evidence_summary(record),
+    )
+
+
+def explanation_charts(record: Evidence, *, max_features: int = 12) -> list[Chart]:
+    """Feature importance (mean |attribution|) overall and per group, as dot charts."""
+    c = record.content
+    importance = list((c.get("importance") or {}).items())[:max_features]
+    if not importance:
+        return []
+    unit = f"mean |attribution| ({c.get('output') or 'output'})"
+    charts = [
+        Chart(
+            interval_chart([(k, float(v), None, None) for k, v in importance], title=unit),
+            f"{c.get('method') or 'explanation'}: {unit} over {fmt(c.get('n_rows'))} rows "
+            f"(evidence #{record.id})",
+        )
+    ]
+    for column, breakdown in sorted((c.get("by_group") or {}).items()):
+        features = [k for k, _ in importance]
+        for group, part in sorted((breakdown.get("groups") or {}).items()):
+            values = part.get("importance") or {}
+            rows = [(k, values.get(k), None, None) for k in features if k in values]
+            if rows:
+                charts.append(
+                    Chart(
+                        interval_chart(rows, title=f"{column}={group}"),
+                        f"{unit} for {column}={group} ({fmt(part.get('count'))} rows)",
+                    )
+                )
+    return charts
+
+
+@dataclass(frozen=True)
+class ModelPage:
+    """Everything the model-version page shows."""
+
+    model: ModelVersion
+    system: System
+    evidence: list[Evidence]
+    decisions: list[Evidence]
+    fairness: Evidence | None
+    fairness_blocks: list[Block]
+    drift: list[tuple[str, Evidence, Table]]  # (what it is about, record, per feature)
+    explanations: list[tuple[Evidence, list[Chart]]]
+    history: list[dict[str, Any]]
+    reports: dict[str, str] = field(default_factory=dict)  # name -> title, when available
+
+
+def model_page(registry: Registry, model: ModelVersion) -> ModelPage:
+    """The recorded evidence of ``model`` and what it shows, newest decisions first."""
+    records = subject_evidence(registry, model)
+    decisions = [e for e in records if e.kind == "policy_decision"][::-1]
+    evidence = [e for e in records if e.kind != "policy_decision"]
+    fairness = newest(records, *KINDS["fairness"])
+    drift: list[tuple[str, Evidence, Table]] = []
+    record = newest(records, *KINDS["drift"])
+    if record is not None:
+        drift.append((f"model {model.ref}", record, drift_table(record)))
+    for dataset in registry.datasets(system=model.system):
+        record = newest(subject_evidence(registry, dataset), *KINDS["drift"])
+        if record is not None:
+            drift.append((f"dataset {dataset.ref}", record, drift_table(record)))
+    explanations = [(e, explanation_charts(e)) for e in records if e.kind == "explanation"]
+    reports = {k: v for k, v in REPORTS.items() if k != "ll144"}
+    if newest(records, "ll144") is not None:
+        reports["ll144"] = REPORTS["ll144"]
+    return ModelPage(
+        model=model,
+        system=registry.system(model.system),
+        evidence=evidence,
+        decisions=decisions,
+        fairness=fairness,
+        fairness_blocks=fairness_blocks(fairness) if fairness is not None else [],
+        drift=drift,
+        explanations=[(e, charts) for e, charts in explanations if charts][-1:],
+        history=[h for h in registry.history(model.system) if h["version"] == model.ref],
+        reports=reports,
+    )
+
+
+def subject_system(subject: str) -> str | None:
+    """The system an audit entry's subject belongs to (``model:S/...``, ``system:S``), if any."""
+    kind, _, rest = subject.partition(":")
+    if kind == "system":
+        return rest or None
+    if kind in ("model", "dataset", "approval") and "/" in rest:
+        return rest.split("/", 1)[0]
+    return None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the audit log, newest first, and the checkpoints that cover it."""
+
+    entries: list[Any]
+    size: int
+    before: int | None  # the ``before`` of the next (older) page, if there is one
+    newer: int | None  # the ``before`` of the previous (newer) page, if there is one
+    checkpoints: list[tuple[int, str]] = field(default_factory=list)  # (size, root prefix)
+
+
+def audit_page(
+    registry: Registry, *, before: int | None, systems: Sequence[str] | None
+) -> AuditPage:
+    """Entries with ``seq < before`` (all when None), newest first, ``AUDIT_PAGE_SIZE`` of them.
+
+    ``systems`` limits the entries to those about the given systems (None: every entry).
+    """
+    from trustops.core.checkpoint import parse_checkpoint
+
+    log = registry.audit
+    size = log.size()
+    end = size if before is None else max(0, min(before, size))
+    shown: list[Any] = []
+    cursor = end
+    allowed = None if systems is None else set(systems)
+    while cursor > 0 and len(shown) < AUDIT_PAGE_SIZE:
+        start = max(0, cursor - 4 * AUDIT_PAGE_SIZE)
+        chunk = log.entries(start=start, limit=cursor - start)
+        for entry in reversed(chunk):
+            if len(shown) == AUDIT_PAGE_SIZE:
+                break
+            if allowed is None or subject_system(entry.subject) in allowed:
+                shown.append(entry)
+            cursor = entry.seq
+        else:
+            cursor = start
+    older = cursor if cursor > 0 and shown else None
+    newer = None
+    if before is not None and end < size:
+        newer = min(size, end + AUDIT_PAGE_SIZE) if allowed is None else None
+    checkpoints = []
+    for note in log.checkpoints()[-5:][::-1]:
+        checkpoint = parse_checkpoint(note)[0]
+        checkpoints.append((checkpoint.size, checkpoint.root.hex()[:16]))
+    return AuditPage(shown, size, older, newer, checkpoints)
+
+
+def gate_view(status: Any) -> dict[str, Any]:
+    """A :class:`~trustops.core.approvals.GateStatus` for the page: its dict, plus ``roles``
+    as ``(role, required, given)`` rows."""
+    d = status.to_dict()
+    required = d.get("required") or {}
+    approved = d.get("approved") or {}
+    d["roles"] = [(role, n, approved.get(role, 0)) for role, n in required.items()]
+    return d
+
+
+def request_view(request: Any) -> dict[str, Any]:
+    """An approval request as the pages show it (its ``to_dict()``)."""
+    return dict(request.to_dict())
+
+
+def report_html(registry: Registry, model: ModelVersion, document: str) -> str:
+    """The HTML of report ``document`` (see :data:`REPORTS`) about ``model``, not recorded.
+
+    LL144 comes from the newest ``ll144`` evidence about the version (an
+    ``LL144Audit.to_dict()``); the others from :func:`render_document`.
+    """
+    from trustops.errors import UsageError
+
+    if document == "ll144":
+        from trustops.core.ll144 import LL144Audit
+        from trustops.governance.registry import NotFoundError
+        from trustops.reports.ll144 import to_html
+
+        record = newest(subject_evidence(registry, model), "ll144")
+        if record is None:
+            raise NotFoundError(f"no ll144 evidence is recorded for {model.ref}")
+        try:
+            audit = LL144Audit.from_dict(record.content)
+        except (KeyError, TypeError, ValueError):
+            raise UsageError(f"the ll144 evidence #{record.id} is not an LL144 audit") from None
+        return to_html(audit, data_source=f"ll144 evidence #{record.id} about {model.ref}")
+    from trustops.reports.documents import render_document
+
+    return render_document(registry, document, model=model, fmt="html", record=False).text
+
+
+def requests_of(approvals: Any, model: ModelVersion) -> list[dict[str, Any]]:
+    """Every approval request about ``model``, newest first, as :func:`request_view` gives them."""
+    return [request_view(r) for r in approvals.requests(f"{model.system}/{model.ref}")]
