@@ -1199,13 +1199,17 @@ class Registry:
         self.audit.checkpoint_in(change.conn, change.pending)
         change.receipt = receipt
 
-    def promote(self, ref: str, to: str, *, reason: str | None = None) -> list[Transition]:
+    def promote(
+        self, ref: str, to: str, *, reason: str | None = None, require_gate: bool = False
+    ) -> list[Transition]:
         """Move a model version to stage ``to`` (see :mod:`trustops.core.lifecycle`).
 
         The artifact is re-hashed first: a corrupted file is never promoted.
         Promotion to production archives the version it replaces (one per
         system unless the system allows several). A checkpoint is signed in
-        the same transaction.
+        the same transaction. A system with an approval gate enters production
+        only through it (:mod:`trustops.governance.approvals`); ``require_gate``
+        applies the default gate to a system without one (the server does).
         """
         if to not in STAGES:
             raise InputError(f"unknown stage {to!r}", hint=f"stages: {', '.join(STAGES)}")
@@ -1220,6 +1224,10 @@ class Registry:
             ).scalar_one()
             stages = {k: s for k, (_, s) in self._stages(conn, mv.system).items()}
             plan = plan_transition(stages, mv.ref, to, single_production=bool(single))
+            if to == "production":
+                from trustops.governance.approvals import enforce_gate
+
+                enforce_gate(conn, mv.id, require=require_gate)
             self._apply(change, mv.system, plan, _ACTIONS[plan[-1].action], reason)
         return plan
 

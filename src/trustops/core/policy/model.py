@@ -6,6 +6,7 @@ A policy (written in YAML; see ``docs/policies.md`` and the JSON Schema
     policy: credit-fairness
     version: 3
     applies_to: {risk: [high], use_case: [credit]}
+    approvals: {reviewer: 1, compliance_officer: 1}   # what the promotion gate asks for
     rules:
       - id: four-fifths
         metric: four_fifths.impact_ratio      # kind "metric" is the default
@@ -25,6 +26,9 @@ Rule kinds: ``metric`` (compare an evidence metric with a threshold),
 ``evidence`` (an evidence kind is recorded, and fresh), ``field`` (a field of
 the system, model or datasets is present), ``approvals`` (N approvals by
 roles), ``prohibited_inputs`` (none of these attributes is a model input).
+The optional ``approvals:`` section says how many people of each deciding role
+(reviewer, compliance_officer) must approve a promotion to production when the
+policy gates a system (:mod:`trustops.core.approvals`).
 Every error names the path of the offending key (``rules[2].threshold``) so
 the loader can turn it into a file, line and column.
 """
@@ -66,6 +70,7 @@ RULE_KINDS = ("metric", "evidence", "field", "approvals", "prohibited_inputs")
 RISKS = ("prohibited", "high", "limited", "minimal")
 TESTS = {"fisher": "fisher_p_value", "z": "z_p_value", "p": "p_value"}
 ROLES = ("viewer", "data_scientist", "reviewer", "compliance_officer", "admin")
+DECIDING_ROLES = ("reviewer", "compliance_officer")  # who may approve (trustops.core.access)
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _FIELD = re.compile(r"(system|model|datasets(\[[a-z_]+\])?)(\.[A-Za-z0-9_]+)+")
 
@@ -156,6 +161,7 @@ class Policy:
     rules: tuple[Rule, ...]
     source: Mapping[str, Any]
     hash: str
+    approvals: Mapping[str, int] | None = None  # role -> approvals the promotion gate needs
 
     def rule(self, rule_id: str) -> Rule:
         return next(r for r in self.rules if r.id == rule_id)
@@ -394,7 +400,9 @@ def build_policy(document: Any) -> Policy:
     """A :class:`Policy` from a parsed document (PolicyError naming the path if it is not one)."""
     if not isinstance(document, Mapping):
         raise PolicyError("a policy must be a mapping with 'policy' and 'rules'")
-    _known_keys(document, {"policy", "version", "description", "applies_to", "rules"}, ())
+    _known_keys(
+        document, {"policy", "version", "description", "applies_to", "approvals", "rules"}, ()
+    )
     name = _get(document, "policy", str, (), required=True)
     version = document.get("version", 1)
     if isinstance(version, bool) or not isinstance(version, int | str):
@@ -416,4 +424,19 @@ def build_policy(document: Any) -> Policy:
         rules=built,
         source=document,
         hash=digest,
+        approvals=_approvals_section(document.get("approvals")),
     )
+
+
+def _approvals_section(value: Any) -> dict[str, int] | None:
+    """``approvals: {reviewer: 1, compliance_officer: 1}``: people per deciding role."""
+    if value is None:
+        return None
+    path: tuple = ("approvals",)
+    if not isinstance(value, Mapping) or not value:
+        raise PolicyError("must be a mapping of role: count, e.g. {reviewer: 1}", path)
+    _known_keys(value, set(DECIDING_ROLES), path)
+    for role, count in value.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise PolicyError(f"must be a whole number of at least 1, not {count!r}", (*path, role))
+    return {str(role): int(count) for role, count in sorted(value.items())}
