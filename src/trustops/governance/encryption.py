@@ -114,7 +114,9 @@ class EncryptionKey:
         if not text.startswith(_PREFIX):
             raise EncryptionError(f"a key is one line starting with {_PREFIX!r}")
         try:
-            secret = base64.urlsafe_b64decode(text[len(_PREFIX) :].encode("ascii"))
+            secret = base64.b64decode(
+                text[len(_PREFIX) :].encode("ascii"), altchars=b"-_", validate=True
+            )
         except (ValueError, UnicodeEncodeError):
             raise EncryptionError("the key is not valid base64") from None
         return cls(secret)
