@@ -115,7 +115,7 @@ def test_an_envelope_moved_to_another_name_is_refused(store: ArtifactStore) -> N
 def test_missing_and_wrong_key_are_clear_errors(tmp_path: Path, store: ArtifactStore) -> None:
     digest, _ = store.put_bytes(DATA)
     without = ArtifactStore(tmp_path / "store")
-    with pytest.raises(MissingKeyError, match="encrypted under key .* not configured"):
+    with pytest.raises(MissingKeyError, match=r"encrypted under key .* not configured"):
         without.read(digest)
     wrong = ArtifactStore(tmp_path / "store", keyring=Keyring(EncryptionKey.generate()))
     with pytest.raises(MissingKeyError, match="not configured"):
