@@ -244,6 +244,15 @@ def dashboard_router() -> APIRouter:
 
     @router.get("/login")
     def login_page(request: Request, caller: Anyone, next: str = "/") -> Response:
+        from trustops.governance.identity import AuthenticationError
+
+        secret = session_secret(request)
+        if secret is not None:  # already signed in: straight on
+            try:
+                caller.store.identity().authenticate_session(secret)
+                return RedirectResponse(_local(next), status_code=303)
+            except AuthenticationError:
+                pass
         return render(request, "login.html.j2", title="Log in", next=_local(next), error=None,
                       hours=int(SESSION_TTL.total_seconds() // 3600))  # fmt: skip
 
