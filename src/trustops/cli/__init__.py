@@ -107,6 +107,8 @@ def _root(
 
 def _register() -> None:
     from trustops.cli import (  # noqa: F401  (register on import)
+        admin,
+        approvals,
         audit,
         check,
         dataset,
