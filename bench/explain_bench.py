@@ -146,7 +146,8 @@ def section_reasons(args: argparse.Namespace) -> dict[str, Any]:
     import shap
 
     from trustops.core.explain.reasons import principal_reasons
-    from trustops.explain import _as_matrix, _check_adds_up, _probability, explain
+    from trustops.engines.model_inputs import feature_matrix, positive_probability
+    from trustops.explain import check_adds_up, explain
     from trustops.notices import adverse_action_notices
 
     say(f"## 1. Reason codes for {args.applicants:,} applicants, {N_TREES}-tree LightGBM\n")
@@ -177,7 +178,7 @@ def section_reasons(args: argparse.Namespace) -> dict[str, Any]:
         )
 
     matrix = np.column_stack([applicants[f] for f in FEATURES]).astype(np.float64)
-    probs = _probability(model, FEATURES, "numpy")(matrix)
+    probs = positive_probability(model, FEATURES, "numpy")(matrix)
     denied = np.flatnonzero(probs < 0.5)
     x_denied = np.ascontiguousarray(matrix[denied])
     say(f"denied (score < 0.5): {len(denied):,} of {args.applicants:,}\n")
@@ -225,18 +226,18 @@ def section_reasons(args: argparse.Namespace) -> dict[str, Any]:
     rows_dict = {n: x_denied[:, j] for j, n in enumerate(FEATURES)}
 
     def p_score() -> Any:
-        m = _as_matrix(applicants, model, FEATURES, "applicants")
-        return _probability(model, m.names, m.backend)(m.values)
+        m = feature_matrix(applicants, model, FEATURES, "applicants")
+        return positive_probability(model, m.names, m.backend)(m.values)
 
     def p_explain() -> Any:
         return explain(model, rows_dict, background=None, feature_names=list(FEATURES))
 
     w_score = statistics.median(timed(p_score)[0] for _ in range(args.repeat))
     w_explain, _, explanation = timed(p_explain)
-    data = _as_matrix(rows_dict, model, FEATURES, "data")
+    data = feature_matrix(rows_dict, model, FEATURES, "data")
 
     def p_adds_up() -> None:
-        _check_adds_up(explanation.values, explanation.base_values, "log_odds", model, data)
+        check_adds_up(explanation.values, explanation.base_values, "log_odds", model, data)
 
     def p_shap_call() -> Any:
         explainer = shap.TreeExplainer(model, feature_perturbation="tree_path_dependent")
@@ -270,7 +271,7 @@ def section_reasons(args: argparse.Namespace) -> dict[str, Any]:
     w_to_dict = min(timed(p_to_dict)[0] for _ in range(args.repeat))
     loop = med["trustops"] - w_score - w_explain
     phases = [
-        ("input conversion + scoring all applicants", w_score, "_as_matrix, predict_proba"),
+        ("input conversion + scoring all applicants", w_score, "feature_matrix, predict_proba"),
         ("trustops.explain on the denied rows", w_explain, "one run"),
         ("  of which shap's explainer(x) call", w_call, "TreeExplainer + __call__"),
         ("  of which the additivity check", w_adds, "predict_proba again on denied rows"),

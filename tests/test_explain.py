@@ -313,8 +313,23 @@ def test_feature_names_that_do_not_match(credit: pd.DataFrame, models: dict[str,
         explain(models["gbm"], credit, feature_names=names)
     with pytest.raises(MissingColumnError, match="feature column 'zip_score'"):
         explain(models["gbm"], credit.drop(columns="zip_score"))
+    assert explain(models["gbm"], credit.iloc[:5]).matched_by == "name"
     with pytest.raises(InputError, match="5 feature names for 6 columns"):
         explain(LinearSVC(), credit[FEATURES].to_numpy(), feature_names=FEATURES[:5])
+
+
+def test_a_model_without_feature_names_is_matched_by_position(credit: pd.DataFrame) -> None:
+    X = credit[FEATURES].to_numpy()
+    unnamed = LogisticRegression(max_iter=1000).fit(X, credit["approved"])
+    e = explain(unnamed, credit, feature_names=FEATURES)
+    assert e.matched_by == "position" and e.to_dict()["features_matched_by"] == "position"
+    assert np.allclose(e.values, explain(unnamed, X).values)
+    with pytest.raises(InputError, match="7 feature columns for the model's 6 inputs"):
+        explain(unnamed, credit, feature_names=[*FEATURES, "repaid"])
+    with pytest.raises(InputError, match="5 feature columns for the model's 6 inputs"):
+        explain(unnamed, X[:, :5])
+    with pytest.raises(InputError, match="the first extra is 'repaid'"):
+        explain(unnamed, credit[[*FEATURES, "repaid"]])
 
 
 def test_missing_values_name_the_feature(credit: pd.DataFrame, models: dict[str, object]) -> None:

@@ -55,27 +55,28 @@ import json
 import math
 import sys
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from trustops.engines.columns import column_names, get_column, to_numpy
-from trustops.errors import (
-    EmptyDataError,
-    InputError,
-    MissingColumnError,
-    MissingValuesError,
-    UnsupportedError,
-    UsageError,
+from trustops.engines.columns import to_numpy
+from trustops.engines.model_inputs import (
+    FeatureMatrix,
+    as_model_input,
+    feature_matrix,
+    first_mismatch,
+    positive_probability,
 )
+from trustops.errors import InputError, MissingValuesError, UnsupportedError, UsageError
 
 __all__ = [
     "METHODS",
     "Explanation",
     "GroupImportance",
     "Stability",
+    "check_adds_up",
     "explain",
     "explanation_stability",
     "top_k_agreement",
@@ -155,7 +156,9 @@ class Explanation:
     """Attributions of one model on rows of data, with what they explain and from where.
 
     ``values[i, j]`` is feature ``j``'s contribution to row ``i``'s ``output``
-    relative to ``base_values[i]``; ``data`` holds the explained feature values.
+    relative to ``base_values[i]``; ``data`` holds the explained feature values;
+    ``matched_by`` says how the data's columns were matched to the model's inputs:
+    ``"name"``, or ``"position"`` for a model that names no features.
     """
 
     values: np.ndarray
@@ -168,6 +171,7 @@ class Explanation:
     baseline_hash: str | None
     background_rows: int
     data: np.ndarray | None = None
+    matched_by: str = "name"
     _groups: dict[str, GroupImportance] = field(default_factory=dict, repr=False, compare=False)
 
     def importance(self) -> dict[str, float]:
@@ -220,6 +224,7 @@ class Explanation:
             "base_value": self.base_value,
             "n_rows": len(self.values),
             "features": list(self.feature_names),
+            "features_matched_by": self.matched_by,
             "importance": self.importance(),
             "baseline_hash": self.baseline_hash,
             "background_rows": self.background_rows,
@@ -292,98 +297,7 @@ class _figure:
 # -- input ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Matrix:
-    values: np.ndarray  # n × p float64
-    names: tuple[str, ...]
-    backend: str
-
-
-def _model_names(model: Any) -> tuple[str, ...] | None:
-    names = getattr(model, "feature_names_in_", None)
-    if names is None and type(model).__module__.startswith("lightgbm"):
-        names = getattr(model, "feature_name_", None)
-        if names is not None and all(n == f"Column_{i}" for i, n in enumerate(names)):
-            names = None  # LightGBM's own names for unnamed columns
-    return None if names is None else tuple(str(n) for n in names)
-
-
-def _first_mismatch(given: Sequence[str], expected: Sequence[str]) -> str:
-    for i, (a, b) in enumerate(zip(given, expected, strict=False)):
-        if a != b:
-            return f"feature {a!r} at position {i} is {b!r} in the model"
-    if len(given) > len(expected):
-        return f"feature {given[len(expected)]!r} is not one of the model's"
-    return f"the model's feature {expected[len(given)]!r} is missing"
-
-
-def _as_matrix(X: Any, model: Any, feature_names: Sequence[str] | None, what: str) -> _Matrix:
-    expected = _model_names(model)
-    if feature_names is not None:
-        feature_names = [str(f) for f in feature_names]
-        if expected is not None and tuple(feature_names) != expected:
-            mismatch = _first_mismatch(feature_names, expected)
-            raise InputError(f"feature names do not match the model's: {mismatch}")
-    kind = type(X).__module__.split(".")[0]
-    if kind in ("pandas", "polars", "pyarrow") or isinstance(X, Mapping):
-        available = column_names(X)
-        names = list(feature_names or expected or available)
-        columns = []
-        for name in names:
-            if name not in available:
-                raise MissingColumnError(name, available=available, role="feature")
-            values, missing = to_numpy(get_column(X, name, "feature"), name)
-            columns.append(_numeric(values, missing, name))
-        matrix = np.column_stack(columns) if columns else np.empty((0, 0))
-        if not columns:
-            raise EmptyDataError(f"the {what} has no feature columns")
-    else:
-        matrix = np.asarray(X)
-        if matrix.ndim != 2:
-            raise InputError(f"the {what} must be two-dimensional, got shape {matrix.shape}")
-        names = list(feature_names or expected or [f"x{j}" for j in range(matrix.shape[1])])
-        if len(names) != matrix.shape[1]:
-            raise InputError(
-                f"{len(names)} feature names for {matrix.shape[1]} columns of the {what}: "
-                + _first_mismatch(names, [f"column {j}" for j in range(matrix.shape[1])])
-            )
-        if matrix.dtype.kind not in "biuf":
-            try:
-                matrix = matrix.astype(np.float64)
-            except (TypeError, ValueError):
-                j = next(j for j in range(matrix.shape[1]) if _not_numeric(matrix[:, j]))
-                raise InputError(
-                    f"feature {names[j]!r} is not numeric", hint="encode it first"
-                ) from None
-        matrix = matrix.astype(np.float64)
-    kind = kind if kind in ("pandas", "polars") else "numpy"
-    if len(matrix) == 0:
-        raise EmptyDataError(f"the {what} has no rows")
-    return _Matrix(np.ascontiguousarray(matrix, dtype=np.float64), tuple(names), kind)
-
-
-def _not_numeric(column: np.ndarray) -> bool:
-    try:
-        column.astype(np.float64)
-    except (TypeError, ValueError):
-        return True
-    return False
-
-
-def _numeric(values: np.ndarray, missing: np.ndarray, name: str) -> np.ndarray:
-    if values.dtype.kind == "O" and missing.any():
-        values = np.where(missing, np.nan, values)
-    try:
-        out = values.astype(np.float64)
-    except (TypeError, ValueError):
-        raise InputError(
-            f"feature {name!r} is not numeric ({values.dtype})",
-            hint="encode it first, or explain a pipeline on numeric inputs",
-        ) from None
-    return out
-
-
-def _check_complete(matrix: _Matrix, what: str, why: str) -> None:
+def _check_complete(matrix: FeatureMatrix, what: str, why: str) -> None:
     bad = np.isnan(matrix.values).sum(axis=0)
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
@@ -432,29 +346,6 @@ def _check_binary(model: Any) -> None:
         )
 
 
-def _model_input(model: Any, matrix: np.ndarray, names: Sequence[str], backend: str) -> Any:
-    """Rows as the model was fitted on them: a frame when it knows its feature names."""
-    if getattr(model, "feature_names_in_", None) is None:
-        return matrix
-    if backend == "polars" or ("pandas" not in sys.modules and "polars" in sys.modules):
-        return sys.modules["polars"].DataFrame(matrix, schema=list(names), orient="row")
-    pd = _package("pandas", "pandas")
-    return pd.DataFrame(matrix, columns=list(names))
-
-
-def _probability(model: Any, names: Sequence[str], backend: str) -> Any:
-    if not hasattr(model, "predict_proba"):
-        raise InputError(
-            f"the model ({type(model).__name__}) has no predict_proba, which this explainer needs",
-            hint="pass a classifier, or a tree or linear model for method='auto'",
-        )
-
-    def f(rows: np.ndarray) -> np.ndarray:
-        return np.asarray(model.predict_proba(_model_input(model, rows, names, backend)))[:, 1]
-
-    return f
-
-
 # -- explain -------------------------------------------------------------------
 
 
@@ -489,7 +380,7 @@ def explain(
     if not isinstance(budget, int) or budget < 1:
         raise UsageError(f"budget must be a positive whole number, got {budget!r}")
     shap = _package("shap")
-    data = _as_matrix(X, model, feature_names, "data")
+    data = feature_matrix(X, model, feature_names, "data")
     names = data.names
     family = _family(model)
     if method == "auto":
@@ -503,9 +394,9 @@ def explain(
         _check_binary(model)
     bg = None
     if background is not None:
-        bg = _as_matrix(background, model, names, "background")
+        bg = feature_matrix(background, model, names, "background")
         if bg.names != names:
-            raise InputError(f"background columns do not match: {_first_mismatch(bg.names, names)}")
+            raise InputError(f"background columns do not match: {first_mismatch(bg.names, names)}")
     takes_nan = method == "tree" and (
         not type(model).__module__.startswith("sklearn") or type(model).__name__ in _TAKES_NAN
     )
@@ -533,6 +424,7 @@ def explain(
                 baseline_hash(used, names),
                 len(used),
                 data.values,
+                data.matched_by,
             )
         values, base, name = _sampling(shap, model, data, used, method, budget, seed)
         output = "probability"
@@ -547,6 +439,7 @@ def explain(
         None if used is None else baseline_hash(used, names),
         0 if used is None else len(used),
         data.values,
+        data.matched_by,
     )
 
 
@@ -566,7 +459,7 @@ def _class_one(values: np.ndarray, base: Any, n: int) -> tuple[np.ndarray, np.nd
 
 
 def _tree(
-    shap: Any, model: Any, data: _Matrix, bg: _Matrix | None
+    shap: Any, model: Any, data: FeatureMatrix, bg: FeatureMatrix | None
 ) -> tuple[np.ndarray, np.ndarray, str, np.ndarray | None, str]:
     cls = type(model).__name__
     x = data.values
@@ -584,7 +477,7 @@ def _tree(
     result = explainer(x, check_additivity=False)
     values, base = _class_one(result.values, result.base_values, len(x))
     if classifier:
-        _check_adds_up(values, base, output, model, data)
+        check_adds_up(values, base, output, model, data)
     return values, base, output, used, "shap.TreeExplainer"
 
 
@@ -592,12 +485,23 @@ ADDITIVITY_TOLERANCE = 1e-5
 """Largest |f(x) − base − Σ values| accepted from SHAP's tree explainers (XGBoost: float32)."""
 
 
-def _check_adds_up(
-    values: np.ndarray, base: np.ndarray, output: str, model: Any, data: _Matrix
+def check_adds_up(
+    values: np.ndarray, base: np.ndarray, output: str, model: Any, data: FeatureMatrix
 ) -> None:
-    """Refuse attributions that do not add up to the model's output (a known failure of
-    shap's interventional TreeSHAP on some scikit-learn ensembles)."""
-    f = _probability(model, data.names, data.backend)(data.values)
+    """Refuse attributions that do not add up to the model's ``output`` on ``data``
+    (a known failure of shap's interventional TreeSHAP on some scikit-learn ensembles):
+    an :class:`~trustops.errors.UnsupportedError` when some row's
+    ``|f(x) − base − Σ values| / max(1, |f(x)|)`` exceeds :data:`ADDITIVITY_TOLERANCE`.
+
+    Example:
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from trustops.engines.model_inputs import feature_matrix
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]])
+        >>> model = LogisticRegression().fit(X, [0, 0, 1, 1])
+        >>> e = explain(model, X)
+        >>> check_adds_up(e.values, e.base_values, e.output, model, feature_matrix(X, model))
+    """
+    f = positive_probability(model, data.names, data.backend)(data.values)
     if output == "log_odds":
         f = np.log(f) - np.log1p(-f)
     scale = np.maximum(1.0, np.abs(f))
@@ -612,7 +516,7 @@ def _check_adds_up(
 
 
 def _linear(
-    shap: Any, model: Any, data: _Matrix, used: np.ndarray
+    shap: Any, model: Any, data: FeatureMatrix, used: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, str, str]:
     coef = np.asarray(model.coef_)
     if coef.ndim == 2 and coef.shape[0] != 1:
@@ -626,13 +530,13 @@ def _linear(
 def _sampling(
     shap: Any,
     model: Any,
-    data: _Matrix,
+    data: FeatureMatrix,
     used: np.ndarray,
     method: str,
     budget: int,
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray, str]:
-    f = _probability(model, data.names, data.backend)
+    f = positive_probability(model, data.names, data.backend)
     p = data.values.shape[1]
     if method == "permutation":
         if budget < 2 * p + 1:
@@ -654,10 +558,10 @@ def _sampling(
 
 
 def _lime(
-    model: Any, data: _Matrix, used: np.ndarray, budget: int, seed: int
+    model: Any, data: FeatureMatrix, used: np.ndarray, budget: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     lime_tabular = _package("lime.lime_tabular")
-    f = _probability(model, data.names, data.backend)
+    f = positive_probability(model, data.names, data.backend)
 
     def both(rows: np.ndarray) -> np.ndarray:
         p1 = f(rows)
@@ -758,7 +662,7 @@ def explanation_stability(
 def _like(model: Any, matrix: np.ndarray, names: Sequence[str]) -> Any:
     if getattr(model, "feature_names_in_", None) is None:
         return matrix
-    return _model_input(model, matrix, names, "pandas" if "pandas" in sys.modules else "polars")
+    return as_model_input(model, matrix, names, "pandas" if "pandas" in sys.modules else "polars")
 
 
 class _CallableModule(types.ModuleType):

@@ -33,6 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from trustops.core.explain.reasons import ReasonDictionary, principal_reasons
+from trustops.engines.model_inputs import (
+    feature_matrix,
+    model_feature_names,
+    model_input_count,
+    positive_probability,
+)
 from trustops.errors import InputError, UsageError
 
 __all__ = [
@@ -102,22 +108,14 @@ class Features:
     from_model: bool
 
 
-def _named(model: Any) -> tuple[str, ...] | None:
-    names = getattr(model, "feature_names_in_", None)
-    if names is None and type(model).__module__.startswith("lightgbm"):
-        names = getattr(model, "feature_name_", None)
-        if names is not None and all(n == f"Column_{i}" for i, n in enumerate(names)):
-            names = None
-    return None if names is None else tuple(str(n) for n in names)
-
-
 def model_features(model: Any, columns: Sequence[str], *, exclude: Sequence[str] = ()) -> Features:
-    """The model's feature names when it knows them, else ``columns`` minus ``exclude``.
+    """The model's feature names when it knows them (matched by name), else ``columns``
+    minus ``exclude`` (matched by position: their count must be the model's number of inputs).
 
     Raises an :class:`InputError` naming the first feature the data lacks, or the
-    first column more than the model takes.
+    counts and the first column more than the model takes.
     """
-    named = _named(model)
+    named = model_feature_names(model)
     if named is not None:
         missing = [n for n in named if n not in columns]
         if missing:
@@ -128,17 +126,15 @@ def model_features(model: Any, columns: Sequence[str], *, exclude: Sequence[str]
         return Features(named, True)
     skip = set(exclude)
     names = tuple(c for c in columns if c not in skip)
-    expected = getattr(model, "n_features_in_", None)
-    if expected is not None and len(names) != int(expected):
-        if len(names) > int(expected):
-            raise InputError(
-                f"the data has {len(names)} feature columns for the model's {int(expected)} "
-                f"inputs; the first extra is {names[int(expected)]!r}",
-                hint="leave columns out with --drop (and the label with --target)",
-            )
+    expected = model_input_count(model)
+    if expected is not None and len(names) != expected:
+        extra = f"; the first extra is {names[expected]!r}" if len(names) > expected else ""
         raise InputError(
-            f"the data has {len(names)} feature columns for the model's {int(expected)} inputs",
-            hint="the model does not name its features; pass the columns it was trained on",
+            f"the data has {len(names)} feature columns for the model's {expected} inputs"
+            f"{extra} (the model names no features, so columns are matched by position)",
+            hint="leave columns out with --drop (and the label with --target)"
+            if extra
+            else "pass the columns the model was trained on, in its order",
         )
     if not names:
         raise InputError("no feature columns are left in the data")
@@ -222,11 +218,12 @@ def adverse_action_notices(
 ) -> list[dict[str, Any]]:
     """One notice per applicant (rows of ``applicants``, a frame, Arrow table or dict of
     columns); only denied applicants are explained. See the module docstring."""
-    from trustops.explain import _as_matrix, _probability, explain
+    from trustops.explain import explain
 
     if not 0.0 < threshold < 1.0:
         raise UsageError(f"threshold must be between 0 and 1, not {threshold}")
     concepts = dict(concepts or {})
+    matrix = feature_matrix(applicants, model, features, "applicants")
     check_inputs(
         features,
         dictionary=dictionary,
@@ -235,8 +232,7 @@ def adverse_action_notices(
         proxies=proxies,
         allow=allow,
     )
-    matrix = _as_matrix(applicants, model, features, "applicants")
-    scores = _probability(model, matrix.names, matrix.backend)(matrix.values)
+    scores = positive_probability(model, matrix.names, matrix.backend)(matrix.values)
     ids = list(range(len(scores))) if ids is None else list(ids)
     decisions = [decide(float(s), threshold=threshold, favourable=favourable) for s in scores]
     denied = [i for i, d in enumerate(decisions) if d == "denied"]

@@ -241,8 +241,8 @@ def test_dataset_command_writes_parquet_and_is_deterministic(tmp_path: Path) -> 
 
 
 def test_demo_writes_reports(tmp_path: Path) -> None:
-    out = tmp_path / "demo"
-    result = run("demo", "--output", out, "--rows", "4000", "--bootstrap", "100")
+    out = tmp_path / "demo"  # the default size: a mitigation passes the policy on held-out rows
+    result = run("demo", "--output", out, "--rows", "20000", "--bootstrap", "100")
     assert result.exit_code == 0, result.output
     assert "four-fifths rule" in result.stdout and "race=C" in result.stdout
     doc = json.loads((out / "fairness.json").read_text())
@@ -251,7 +251,7 @@ def test_demo_writes_reports(tmp_path: Path) -> None:
     assert (out / "fairness.html").read_text().count('class="bar"') == len(doc["four_fifths"])
     # the governance part: registered, evidenced, promoted, rolled back, verified
     assert "audit log verified" in result.stdout
-    assert "credit-scorer@1 production, credit-scorer@2 archived" in result.stdout
+    assert "credit-scorer@1 archived, credit-scorer@2 archived" in result.stdout
     verified = run("audit", "verify", out / "audit.jsonl")
     assert verified.exit_code == 0, verified.output
     actions = [json.loads(line).get("action") for line in (out / "audit.jsonl").open()]
@@ -265,9 +265,19 @@ def test_demo_writes_reports(tmp_path: Path) -> None:
     assert "<svg" in (out / "mitigation.svg").read_text()
     assert "Adverse-action reason codes" in result.stdout and "R0" in result.stdout
     assert "zip_score" in result.stdout  # the proxy of race
+    from trustops.policy import load_policy
+
     with trustops.Registry.open(out) as reg:
         kinds = {e.kind for e in reg.evidence()}
+        mitigated = reg.model("credit-scoring/credit-scorer@3")
+        gate = reg.evaluate_policy(load_policy("eeoc-four-fifths"), "credit-scorer@3", record=False)
     assert {"explanation", "proxies", "reason_codes"} <= kinds
+    # the chosen mitigation: a new version of the biased one that passes the policy
+    assert mitigated.parent == "credit-scorer@1" and mitigated.trained_on == ["train@1"]
+    assert mitigated.stage == "production" and not gate.blocked
+    assert "policy eeoc-four-fifths v1: PASS (model:credit-scoring/credit-scorer@3)" in (
+        result.stdout
+    )
     for name in ("model-card", "annex-iv", "eeoc", "datasheet", "gdpr-art30", "ll144"):
         assert (out / f"{name}.md").stat().st_size > 0 and (out / f"{name}.html").exists()
     assert actions.count("evidence.recorded") >= 2 + 5  # fairness, drift, and the documents

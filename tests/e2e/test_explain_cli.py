@@ -138,6 +138,37 @@ def test_explain_record_checks_the_hash(
     assert records[0].content["model"]["version"] == "credit/scorer@1"
 
 
+def test_explain_records_proxy_evidence(
+    files: dict[str, Path], here: Path, registered: str
+) -> None:
+    result = run("explain", "--model", files["lr.joblib"], "--data", files["credit.csv"],
+                 "--sensitive", "race", "--proxies", "--format", "json",
+                 "--record", registered)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["proxies"]["attributes"] == ["race"]
+    assert {f["column"] for f in shown["proxies"]["features"]} == set(CREDIT_FEATURES)
+    with Registry.open(here) as reg:
+        records = {e.kind: e.content for e in reg.evidence(subject=reg.model(registered))}
+    assert set(records) == {"explanation", "proxies"}
+    assert records["proxies"] == shown["proxies"] and "proxies" not in records["explanation"]
+    assert records["proxies"]["model"]["version"] == "credit/scorer@1"
+    table = run("explain", "--model", files["lr.joblib"], "--data", files["credit.csv"],
+                "--sensitive", "race", "--proxies")  # fmt: skip
+    assert table.exit_code == 0 and "Proxies of race" in table.output
+    fails_with(run("explain", "--model", files["lr.joblib"], "--data", files["credit.csv"],
+                   "--proxies"), "--sensitive")  # fmt: skip
+
+
+def test_explain_says_how_features_were_matched(files: dict[str, Path], here: Path) -> None:
+    unnamed = run("explain", "--model", files["gb.pkl"], "--data", files["credit.csv"],
+                  *NOT_FEATURES, "--drop", "race", "--drop", "sex", "--format", "json")  # fmt: skip
+    assert json.loads(unnamed.output)["features_matched_by"] == "position"
+    named = run("explain", "--model", files["lr.joblib"], "--data", files["credit.csv"],
+                "--format", "json")  # fmt: skip
+    assert json.loads(named.output)["features_matched_by"] == "name"
+
+
 # --- reasons ----------------------------------------------------------------------------------
 
 
@@ -227,3 +258,20 @@ def test_reasons_record_stores_one_evidence_record(
     assert records[0].content["model"]["version"] == "credit/scorer@1"
     verified = run("audit", "verify")
     assert verified.exit_code == 0, verified.output
+
+
+def test_reasons_record_refuses_another_file(
+    files: dict[str, Path], here: Path, registered: str
+) -> None:
+    drops = [*NOT_FEATURES[:4], "--drop", "approved", "--drop", "race", "--drop", "sex"]
+    result = reasons(files, *drops, "--record", registered, model="gb.pkl")
+    fails_with(result, "sha256", "scorer@1")
+    with Registry.open(here) as reg:
+        assert reg.evidence(subject=reg.model(registered)) == []
+
+
+def test_reasons_for_an_unnamed_model_check_the_column_count(
+    files: dict[str, Path], here: Path
+) -> None:
+    result = reasons(files, model="gb.pkl")
+    fails_with(result, "feature columns for the model's 6 inputs", "matched by position")

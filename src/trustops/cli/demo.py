@@ -227,10 +227,11 @@ def _transparency(
         )  # fmt: skip
     console.print(proxy_table(proxies))
     console.print(comparison.rich_table())
+    unmitigated = comparison["none"].impact_ratio or 0.0
     passing = [
         r for r in comparison.results
         if r.method != "none" and r.policy_outcome == "pass"
-        and not r.uses_protected_attribute_at_decision
+        and not r.uses_protected_attribute_at_decision and (r.impact_ratio or 0) > unmitigated
     ]  # fmt: skip
     if passing:
         chosen = max(passing, key=lambda r: (r.accuracy, r.method))
@@ -239,8 +240,12 @@ def _transparency(
             f"time): accuracy {chosen.accuracy:.3f}, impact ratio {chosen.impact_ratio:.2f}, "
             f"policy {policy.name}: {chosen.policy_outcome}; the trade-off in mitigation.svg"
         )
+        _mitigated_version(reg, output, ref, chosen.method, estimator, train, policy, console)
     else:
-        console.print("no mitigation without disparate treatment passes the policy on this data")
+        console.print(
+            "no mitigation without disparate treatment raises the impact ratio and passes "
+            "the policy on this data"
+        )
 
     denied = [n for n in notices if n.get("decision") == "denied"][:3]
     reg.record_evidence("reason_codes", ref, {"notices": denied})
@@ -250,6 +255,62 @@ def _transparency(
         reasons = "; ".join(f"{r['code']} {r['text']}" for r in n["reasons"])
         table.add_row(str(n["applicant"]), f"{n['score']:.2f}", reasons, ", ".join(n["withheld"]))
     console.print(table)
+
+
+def _mitigated_version(
+    reg: Any, output: Path, ref: str, method: str, estimator: Any, train: Any, policy: Any,
+    console: Console,
+) -> None:  # fmt: skip
+    """Refit the chosen mitigation on the training data, register it as the next version
+    (parent: the biased one), record its fairness on the held-out applicants, gate it with
+    the policy (Registry.evaluate_policy, the one gate) and promote it when it passes."""
+    import json
+    import pickle
+
+    import fairlearn
+    import pandas as pd
+    import sklearn
+
+    from trustops.assess import assess_fairness
+    from trustops.datasets import CREDIT_FEATURES
+    from trustops.mitigation import mitigator
+    from trustops.reports.fairness import to_json
+    from trustops.reports.policy import rich_table as policy_table
+
+    features = list(CREDIT_FEATURES)
+    biased = reg.model(ref)
+    model = mitigator(method, estimator, sensitive="race", seed=0)
+    model.fit(train[[*features, "race"]], train["approved"])  # race at fit time only
+    held_out = pd.read_csv(output / "predictions.csv")  # the rows v1 was assessed on
+    held_out = held_out.assign(
+        score=model.predict_proba(held_out[features])[:, 1],
+        prediction=model.predict(held_out[features]),
+    )
+    report = assess_fairness(
+        held_out, y_true="repaid", y_pred="prediction", score="score",
+        sensitive=["race", "sex"], privileged={"race": "A"},
+    )  # fmt: skip
+    (output / "model-mitigated.pkl").write_bytes(pickle.dumps(model))  # stored, never loaded
+    mitigated = reg.register_model(
+        output / "model-mitigated.pkl", system=biased.system, name=biased.name,
+        trained_on=biased.trained_on, parent=biased.ref, code_commit=None,
+        framework=f"scikit-learn {sklearn.__version__}, fairlearn {fairlearn.__version__}",
+        parameters={"mitigation": method, "constraint": "demographic_parity",
+                    "sensitive_at_fit_time": ["race"], "features": features},
+    )  # fmt: skip
+    new_ref = f"{mitigated.system}/{mitigated.ref}"
+    reg.record_evidence("fairness", new_ref, json.loads(to_json(report)))
+    reg.promote(new_ref, "staging")
+    decision = reg.evaluate_policy(policy, new_ref)
+    console.print(policy_table(decision))
+    if not decision.blocked:
+        reg.promote(new_ref, "production", reason=f"policy {policy.name}: {decision.outcome}")
+        console.print(
+            f"[bold green]{mitigated.ref}[/] ({method}, parent {biased.ref}) passes policy "
+            f"{policy.name} and is promoted to production"
+        )
+    else:
+        console.print(f"[bold red]{mitigated.ref}[/] ({method}) does not pass {policy.name}")
 
 
 def _documents(reg: Any, output: Path, system: str, model: Any, data: Any) -> list[str]:

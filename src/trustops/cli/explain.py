@@ -87,7 +87,7 @@ def _emit(text: str, output: Path | None) -> None:
     write_text(output, text if text.endswith("\n") else text + "\n")
 
 
-def _render(*tables: Table, to_file: bool) -> str:
+def _render(*tables: Any, to_file: bool) -> str:
     console = Console(record=True, width=140, file=io.StringIO()) if to_file else None
     for table in tables:
         if console is None:
@@ -155,9 +155,20 @@ def explain_command(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write a bar chart of the importance (SVG).")
     ] = None,
+    proxies: Annotated[
+        bool,
+        typer.Option(
+            "--proxies",
+            help="With --sensitive: find the features that stand in for each sensitive column "
+            "and matter to the model.",
+        ),
+    ] = False,
     record: Annotated[
         str | None,
-        typer.Option("--record", help="Record the explanation as evidence on NAME@VERSION."),
+        typer.Option(
+            "--record",
+            help="Record the explanation (and the proxies) as evidence on NAME@VERSION.",
+        ),
     ] = None,
 ) -> None:
     """Explain a model file on a data file: global importance, and per group with --sensitive.
@@ -173,6 +184,8 @@ def explain_command(
 
     if background_rows < 0:
         raise UsageError("--background-rows must be 0 or more")
+    if proxies and not sensitive:
+        raise UsageError("--proxies needs --sensitive: the protected column(s) to look for")
     sha256 = file_sha256(model)
     with _recording(ctx, record, sha256) as (reg, mv):
         fitted = load_model(model)
@@ -201,16 +214,36 @@ def explain_command(
             "model": _model_info(model, sha256, mv),
             "data": {"file": data.name, "rows": table.num_rows},
         }
+        found, proxy_evidence = None, None
+        if proxies:
+            from trustops.proxies import detect_proxies
+
+            with Console(stderr=True).status(f"Looking for proxies of {', '.join(sensitive)}…"):
+                found = detect_proxies(
+                    table,
+                    sensitive=list(sensitive or []),
+                    features=list(features.names),
+                    importance=result.importance(),
+                    seed=seed,
+                )
+            proxy_evidence = {**found.to_dict(), "model": content["model"], "data": content["data"]}
         if reg is not None:
             reg.record_evidence("explanation", mv, content)
+            if proxy_evidence is not None:
+                reg.record_evidence("proxies", mv, proxy_evidence)
     if plot is not None:
         write_text(plot, result.plot_bar())
     if output_format is OutputFormat.json:
-        _emit(json.dumps(content, indent=2, ensure_ascii=False, default=str), output)
+        shown = content if proxy_evidence is None else {**content, "proxies": proxy_evidence}
+        _emit(json.dumps(shown, indent=2, ensure_ascii=False, default=str), output)
         return
     tables = [_importance_table(content)]
     for column, groups in content.get("by_group", {}).items():
         tables.append(_group_table(column, groups["groups"], list(content["importance"])))
+    if found is not None:
+        from trustops.proxies import rich_table as proxy_table
+
+        tables.append(proxy_table(found))
     text = _render(*tables, to_file=output is not None)
     if output is not None:
         _emit(text, output)

@@ -10,7 +10,8 @@ thresholds a classifier's score per group to meet a fairness constraint; it
 uses the protected attribute at decision time (disparate treatment).
 In-processing: :class:`ExponentiatedGradientClassifier` and
 :class:`GridSearchClassifier` adapt Fairlearn's reductions (fit time only).
-:func:`compare_methods` runs them all on one split (a :class:`Comparison`).
+:func:`compare_methods` runs them all on one split (a :class:`Comparison`);
+:func:`mitigator` builds one of them by name.
 
 Names load on first use, so importing this package pulls in neither
 scikit-learn nor a dataframe library. The arithmetic is in
@@ -30,6 +31,7 @@ __all__ = [
     "ReweighingClassifier",
     "ThresholdOptimizer",
     "compare_methods",
+    "mitigator",
     "resample_indices",
     "reweighing_weights",
 ]
@@ -44,10 +46,11 @@ _LAZY = {
     "GridSearchClassifier": "trustops.mitigation.inprocessing",
     "Comparison": "trustops.mitigation.compare",
     "compare_methods": "trustops.mitigation.compare",
+    "mitigator": "trustops.mitigation.compare",
 }
 
 if TYPE_CHECKING:
-    from trustops.mitigation.compare import Comparison, compare_methods
+    from trustops.mitigation.compare import Comparison, compare_methods, mitigator
     from trustops.mitigation.inprocessing import (
         ExponentiatedGradientClassifier,
         GridSearchClassifier,

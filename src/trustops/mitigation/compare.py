@@ -6,15 +6,18 @@ rows: accuracy, balanced accuracy, and the fairness metrics of
 :mod:`trustops.core.fairness` — the impact ratio (lowest selection rate over
 the highest, across the groups of every sensitive attribute), the demographic
 parity difference and the equalized odds difference. With a policy, each
-method's fairness evidence (the report's ``to_dict()``) is evaluated, and its
-decision recorded. Methods whose decisions depend on the protected attribute
+method's fairness evidence (the report's ``to_dict()``) is evaluated and the
+outcome kept in ``MethodResult.policy_outcome`` (nothing is stored: to gate
+a model, register the chosen method's fit and use ``Registry.evaluate_policy``).
+Methods whose decisions depend on the protected attribute
 (``uses_protected_attribute_at_decision``: the ThresholdOptimizer) are flagged
 "disparate treatment: unlawful in some uses"; the policy context lists the
 inputs each method decides on (``model.features``), so a
 ``prohibited_inputs`` rule forbids them.
 
 Methods: ``none`` (the estimator as is), ``reweighing``, ``resampling``,
-``exponentiated_gradient``, ``grid_search``, ``threshold``.
+``exponentiated_gradient``, ``grid_search``, ``threshold``; :func:`mitigator`
+builds the estimator of one, e.g. to refit the chosen method and register it.
 
 :meth:`Comparison.pareto` marks the methods no other beats on both accuracy
 and demographic parity difference; :meth:`Comparison.plot_svg` draws them.
@@ -36,7 +39,14 @@ from trustops.engines.columns import column_names, encode_groups, get_column, to
 from trustops.engines.labels import encode_binary
 from trustops.errors import InputError, MissingValuesError, UsageError
 
-__all__ = ["DISPARATE_TREATMENT", "METHODS", "Comparison", "MethodResult", "compare_methods"]
+__all__ = [
+    "DISPARATE_TREATMENT",
+    "METHODS",
+    "Comparison",
+    "MethodResult",
+    "compare_methods",
+    "mitigator",
+]
 
 METHODS = (
     "none",
@@ -268,28 +278,54 @@ def fairness_report(y_true: Any, y_pred: Any, sensitive: Any) -> FairnessReport:
     return build_report(counts, pos_label=1)
 
 
-def _method(name: str, estimator: Any, sensitive: list[str], constraint: str, seed: int) -> Any:
+def mitigator(
+    method: str,
+    estimator: Any,
+    *,
+    sensitive: str | Sequence[str],
+    constraint: str = "demographic_parity",
+    seed: int = 0,
+) -> Any:
+    """The unfitted estimator a comparison runs for ``method`` (one of :data:`METHODS`).
+
+    Fit it as :func:`compare_methods` does: ``threshold`` with
+    ``fit(X, y, sensitive_features=S)`` and ``predict(X, sensitive_features=S)``;
+    ``none`` on the features alone; the others on the features and the
+    ``sensitive`` columns, predicting from the features alone.
+
+    Example:
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> type(mitigator("reweighing", LogisticRegression(), sensitive="race")).__name__
+        'ReweighingClassifier'
+    """
     from sklearn.base import clone
 
     from trustops.mitigation.inprocessing import (
+        CONSTRAINT_NAMES,
         ExponentiatedGradientClassifier,
         GridSearchClassifier,
     )
     from trustops.mitigation.preprocessing import ResamplingClassifier, ReweighingClassifier
     from trustops.mitigation.thresholds import ThresholdOptimizer
 
-    if name == "none":
-        return clone(estimator)
-    if name == "reweighing":
-        return ReweighingClassifier(estimator, sensitive=sensitive)
-    if name == "resampling":
-        return ResamplingClassifier(estimator, sensitive=sensitive, random_state=seed)
-    if name == "exponentiated_gradient":
-        return ExponentiatedGradientClassifier(
-            estimator, sensitive=sensitive, constraint=constraint, random_state=seed
+    _check_methods([method])
+    if constraint not in CONSTRAINT_NAMES:
+        raise UsageError(
+            f"constraint must be one of {', '.join(CONSTRAINT_NAMES)}, got {constraint!r}"
         )
-    if name == "grid_search":
-        return GridSearchClassifier(estimator, sensitive=sensitive, constraint=constraint)
+    sens = [sensitive] if isinstance(sensitive, str) else list(sensitive)
+    if method == "none":
+        return clone(estimator)
+    if method == "reweighing":
+        return ReweighingClassifier(estimator, sensitive=sens)
+    if method == "resampling":
+        return ResamplingClassifier(estimator, sensitive=sens, random_state=seed)
+    if method == "exponentiated_gradient":
+        return ExponentiatedGradientClassifier(
+            estimator, sensitive=sens, constraint=constraint, random_state=seed
+        )
+    if method == "grid_search":
+        return GridSearchClassifier(estimator, sensitive=sens, constraint=constraint)
     threshold_constraint = (
         "equal_opportunity" if constraint == "true_positive_rate_parity" else constraint
     )
@@ -408,7 +444,7 @@ def compare_methods(
     when = now or datetime.now(UTC)
     results = []
     for name in chosen:
-        model = _method(name, estimator, sens, constraint, seed)
+        model = mitigator(name, estimator, sensitive=sens, constraint=constraint, seed=seed)
         at_decision = bool(getattr(model, "uses_protected_attribute_at_decision", False))
         if at_decision and forbid_disparate_treatment:
             continue

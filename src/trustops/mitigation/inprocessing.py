@@ -41,7 +41,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from trustops.errors import UnsupportedError, UsageError
-from trustops.mitigation.preprocessing import _sample_weight_parameter, _SensitiveAtFitTime
+from trustops.mitigation.preprocessing import SensitiveAtFitTime, sample_weight_parameter
 
 __all__ = ["CONSTRAINT_NAMES", "ExponentiatedGradientClassifier", "GridSearchClassifier"]
 
@@ -71,7 +71,7 @@ def _constraint(name: str, difference_bound: float | None) -> Any:
     return moment() if difference_bound is None else moment(difference_bound=difference_bound)
 
 
-class _Reduction(_SensitiveAtFitTime):
+class _Reduction(SensitiveAtFitTime):
     """Shared plumbing: build the Fairlearn mitigator, fit it without the sensitive columns."""
 
     uses_protected_attribute_at_decision = False
@@ -86,7 +86,7 @@ class _Reduction(_SensitiveAtFitTime):
         moment = _constraint(self.constraint, self.difference_bound)
         sens, X_model = self._split(X, sensitive_features)
         y = self._check_labels(y)
-        weight_name = _sample_weight_parameter(self.estimator)
+        weight_name = sample_weight_parameter(self.estimator)
         mitigator = self._mitigator(moment, weight_name)
         self._record_input(X, sensitive_features)
         self.estimator_ = mitigator.fit(X_model, y, sensitive_features=sens)
@@ -158,9 +158,11 @@ class ExponentiatedGradientClassifier(_Reduction):
         )
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """The mix's probability of each class (Fairlearn's ``_pmf_predict``)."""
+        """The mix's probability of each class (Fairlearn's ``_pmf_predict``), clipped to
+        [0, 1]: the mix weights sum to 1 only up to rounding."""
         check_is_fitted(self, "estimator_")
-        return np.asarray(self.estimator_._pmf_predict(self._model_input(X)))
+        pmf = np.asarray(self.estimator_._pmf_predict(self._model_input(X)), dtype=np.float64)
+        return np.clip(pmf, 0.0, 1.0)
 
 
 class GridSearchClassifier(_Reduction):

@@ -45,7 +45,12 @@ from trustops.mitigation.reweighing import (
     reweighing_weights,
 )
 
-__all__ = ["ResamplingClassifier", "ReweighingClassifier"]
+__all__ = [
+    "ResamplingClassifier",
+    "ReweighingClassifier",
+    "SensitiveAtFitTime",
+    "sample_weight_parameter",
+]
 
 
 def _backend(obj: Any) -> str:
@@ -76,7 +81,7 @@ def _estimator_has(attr: str) -> Any:
     return check
 
 
-def _sample_weight_parameter(estimator: Any) -> str:
+def sample_weight_parameter(estimator: Any) -> str:
     """The ``fit`` keyword taking sample weights: ``sample_weight``, or a pipeline's last step's.
 
     A :class:`~sklearn.pipeline.Pipeline` gives the weights to its final
@@ -93,8 +98,10 @@ def _sample_weight_parameter(estimator: Any) -> str:
     )
 
 
-class _SensitiveAtFitTime(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
-    """Shared plumbing: split the sensitive columns off ``X``; delegate predictions."""
+class SensitiveAtFitTime(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Shared plumbing of the mitigators that use the protected attribute at fit time only
+    (here and in :mod:`trustops.mitigation.inprocessing`): split the sensitive columns off
+    ``X``; delegate predictions to the fitted ``estimator_``."""
 
     estimator: Any
     sensitive: Any
@@ -196,7 +203,7 @@ class _SensitiveAtFitTime(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return np.asarray(self.estimator_.decision_function(self._model_input(X)))
 
 
-class ReweighingClassifier(_SensitiveAtFitTime):
+class ReweighingClassifier(SensitiveAtFitTime):
     """Fit ``estimator`` with Kamiran & Calders reweighing weights ``P(g)·P(y) / P(g, y)``.
 
     Each training row is weighted by its (group, label) cell's expected over
@@ -234,7 +241,7 @@ class ReweighingClassifier(_SensitiveAtFitTime):
         ``sensitive_features`` passes the protected attribute(s) as arrays
         instead of columns of ``X`` (then ``sensitive`` must be ``None``).
         """
-        route = _sample_weight_parameter(self.estimator)
+        route = sample_weight_parameter(self.estimator)
         sens, X_model = self._split(X, sensitive_features)
         y = self._check_labels(y)
         if sample_weight is not None and _backend(sample_weight) not in ("pandas", "polars"):
@@ -246,7 +253,7 @@ class ReweighingClassifier(_SensitiveAtFitTime):
         return self
 
 
-class ResamplingClassifier(_SensitiveAtFitTime):
+class ResamplingClassifier(SensitiveAtFitTime):
     """Fit ``estimator`` on a Kamiran & Calders resample: each (group, label) cell resized.
 
     Each cell ``(g, y)`` gets ``⌊n_g·n_y / n + ½⌋`` rows, so that in the
