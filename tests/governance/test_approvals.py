@@ -506,3 +506,25 @@ def test_four_eyes_state_machine(registry: Registry) -> None:
 
     run_state_machine_as_test(FourEyes, settings=FourEyes.TestCase.settings)
     assert registry.audit.verify().ok
+
+
+@pytest.mark.parametrize("table_name", t.APPROVALS_APPEND_ONLY)
+def test_gates_votes_and_overrides_are_append_only(registry: Registry, table_name: str) -> None:
+    world = _world(registry)
+    world.approvals.set_gate("credit", FAILING)
+    ref = world.new_version(FAILING)
+    _approve_fully(world, ref)
+    world.approvals.override(ref, principal=world.people["carl"], justification="j" * 30)
+    table = t.metadata.tables[table_name]
+    with registry.db.read() as conn:
+        before = conn.execute(sa.select(table)).all()
+    assert before
+    column = {"approval_gates": "created_by", "approval_votes": "voter"}.get(table_name)
+    statements = [table.update().values({column or "justification": "forged"}), table.delete()]
+    if registry.db.dialect == "postgresql":
+        statements.append(sa.text(f"TRUNCATE {table_name}"))
+    for statement in statements:
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), registry.db.engine.begin() as c:
+            c.execute(statement)
+    with registry.db.read() as conn:
+        assert conn.execute(sa.select(table)).all() == before

@@ -300,6 +300,11 @@ approval_overrides = sa.Table(
     sa.Column("created_by", sa.String(200), nullable=False),
 )
 
+# Identity and approval tables no statement may change or delete (0003's triggers): a gate's
+# history, every vote and every override stay as written; requests change state, tokens and
+# sessions end, so those are audited rather than frozen.
+APPROVALS_APPEND_ONLY = ("approval_gates", "approval_votes", "approval_overrides")
+
 
 # -- monitoring: predictions and labels (migration 0004, _upgrade_predictions) -
 
