@@ -202,7 +202,7 @@ _FORGED = {
 }
 
 
-@pytest.mark.parametrize("table_name", t.APPEND_ONLY)
+@pytest.mark.parametrize("table_name", list(_FORGED))  # the others: in their part's tests
 def test_append_only_tables_refuse_update_and_delete(
     open_registry: Callable[..., Registry], table_name: str
 ) -> None:
@@ -232,7 +232,8 @@ def test_migration_declares_the_same_append_only_tables() -> None:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert (*module.APPEND_ONLY, "policies") == t.APPEND_ONLY  # 0002 adds the policies table
+    # 0002 adds the policies table; later parts' tables follow (tests/monitoring, ...)
+    assert (*module.APPEND_ONLY, "policies") == t.APPEND_ONLY[: len(module.APPEND_ONLY) + 1]
 
 
 # -- bad URLs ---------------------------------------------------------------------

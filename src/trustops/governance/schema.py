@@ -300,19 +300,130 @@ approval_overrides = sa.Table(
     sa.Column("created_by", sa.String(200), nullable=False),
 )
 
-# Identity and approval tables no statement may change or delete (0003's triggers): a gate's
-# history, every vote and every override stay as written; requests change state, tokens and
-# sessions end, so those are audited rather than frozen.
-APPROVALS_APPEND_ONLY = ("approval_gates", "approval_votes", "approval_overrides")
-
 
 # -- monitoring: predictions and labels (migration 0004, _upgrade_predictions) -
 
 # -- monitoring: monitors, windows, alerts, triggers (0004, _upgrade_monitors) -
+
+monitors = sa.Table(  # one per monitor: its configuration and what it remembers between runs
+    "monitors",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("model_version_id", sa.ForeignKey("model_versions.id"), nullable=False),
+    sa.Column("config", sa.Text, nullable=False),  # canonical JSON of the configuration
+    sa.Column("state", sa.Text, nullable=False),  # JSON: last window, breach runs, alert states
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("next_due", _TIME, nullable=True),  # when the next time window closes
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("updated_at", _TIME, nullable=False),
+)
+
+monitor_windows = sa.Table(  # one per evaluated window; its results are evidence
+    "monitor_windows",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("monitor_id", sa.ForeignKey("monitors.id"), nullable=False),
+    sa.Column("window_index", sa.BigInteger, nullable=False),
+    sa.Column("start", _TIME, nullable=True),  # time windows: [start, end)
+    sa.Column("end", _TIME, nullable=True),
+    sa.Column("row_count", sa.BigInteger, nullable=False),
+    sa.Column("late_count", sa.BigInteger, nullable=False),
+    sa.Column("evidence_id", sa.Integer, nullable=False),  # no FK: TRUNCATE must name evidence
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.UniqueConstraint("monitor_id", "window_index"),
+)
+
+monitor_series = sa.Table(  # the time series: one value per window and check
+    "monitor_series",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("monitor_id", sa.ForeignKey("monitors.id"), nullable=False),
+    sa.Column("window_id", sa.ForeignKey("monitor_windows.id"), nullable=False),
+    sa.Column("key", sa.String(300), nullable=False),  # e.g. fairness:selection_rate.ratio[race]
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("low", sa.Float, nullable=True),
+    sa.Column("high", sa.Float, nullable=True),
+    sa.Column("op", sa.String(2), nullable=False),
+    sa.Column("threshold", sa.Float, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # ok | breach | supported | no_data
+    sa.Column("action", sa.String(20), nullable=False),  # send | suppress | resolve | none
+    sa.Column("n", sa.BigInteger, nullable=False),
+    sa.Index(None, "monitor_id", "key"),
+)
+
+alert_records = sa.Table(  # every alert decision that sends, suppresses or resolves
+    "alert_records",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("monitor_id", sa.ForeignKey("monitors.id"), nullable=False),
+    sa.Column("window_id", sa.ForeignKey("monitor_windows.id"), nullable=False),
+    sa.Column("key", sa.String(300), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("reason", sa.String(20), nullable=True),  # interval | persistence
+    sa.Column("payload", sa.Text, nullable=False),  # canonical JSON, as sent
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Index(None, "monitor_id"),
+)
+
+alert_deliveries = sa.Table(  # each channel's outcome for an alert, after its retries
+    "alert_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("alert_id", sa.ForeignKey("alert_records.id"), nullable=False),
+    sa.Column("channel", sa.String(200), nullable=False),
+    sa.Column("channel_type", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),  # sent | failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("created_at", _TIME, nullable=False),
+)
+
+trigger_runs = sa.Table(  # each retraining trigger fired by an alert, and its outcome
+    "trigger_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("alert_id", sa.ForeignKey("alert_records.id"), nullable=False),
+    sa.Column("trigger", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # command | webhook
+    sa.Column("status", sa.String(10), nullable=False),  # succeeded | failed
+    sa.Column("detail", sa.Text, nullable=True),  # exit code or HTTP status, output's tail
+    sa.Column("evidence_id", sa.Integer, nullable=False),  # the breach (evidence.id)
+    sa.Column("created_at", _TIME, nullable=False),
+)
+
+retraining_lineage = sa.Table(  # a model version registered from a triggered retraining
+    "retraining_lineage",
+    metadata,
+    sa.Column("model_version_id", sa.ForeignKey("model_versions.id"), primary_key=True),
+    sa.Column("evidence_id", sa.Integer, nullable=False),  # the breach (evidence.id)
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
+# Monitoring tables no statement may change or delete once written (0004's triggers).
+MONITORING_APPEND_ONLY = (
+    "monitor_windows",
+    "monitor_series",
+    "alert_records",
+    "alert_deliveries",
+    "trigger_runs",
+    "retraining_lineage",
+)
+
 
 # -- privacy: encryption keys, DP budgets (migration 0005, _upgrade_protection) -
 
 # -- privacy: usage, subject index, erasure, Art. 22 (0005, _upgrade_subjects) -
 
 # Rows no statement may change or delete once written (triggers refuse it).
-APPEND_ONLY = ("audit_entries", "audit_checkpoints", "evidence", "stage_transitions", "policies")
+APPEND_ONLY = (
+    "audit_entries",
+    "audit_checkpoints",
+    "evidence",
+    "stage_transitions",
+    "policies",
+    *MONITORING_APPEND_ONLY,
+)

@@ -6,6 +6,9 @@ Revises: 0003
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -36,9 +39,151 @@ def _downgrade_predictions() -> None:
 # -- monitors -------------------------------------------------------------------
 
 
+_MONITORING_APPEND_ONLY = (
+    "monitor_windows",
+    "monitor_series",
+    "alert_records",
+    "alert_deliveries",
+    "trigger_runs",
+    "retraining_lineage",
+)
+
+
+def _fk(table: str, column: str, target: str) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}")
+    )
+
+
 def _upgrade_monitors() -> None:
-    pass
+    time = sa.String(length=32)
+    op.create_table(
+        "monitors",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("model_version_id", sa.Integer(), nullable=False),
+        sa.Column("config", sa.Text(), nullable=False),
+        sa.Column("state", sa.Text(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("next_due", time, nullable=True),
+        sa.Column("created_at", time, nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("updated_at", time, nullable=False),
+        _fk("monitors", "model_version_id", "model_versions"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_monitors")),
+        sa.UniqueConstraint("name", name=op.f("uq_monitors_name")),
+    )
+    op.create_table(
+        "monitor_windows",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("monitor_id", sa.Integer(), nullable=False),
+        sa.Column("window_index", sa.BigInteger(), nullable=False),
+        sa.Column("start", time, nullable=True),
+        sa.Column("end", time, nullable=True),
+        sa.Column("row_count", sa.BigInteger(), nullable=False),
+        sa.Column("late_count", sa.BigInteger(), nullable=False),
+        sa.Column("evidence_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", time, nullable=False),
+        _fk("monitor_windows", "monitor_id", "monitors"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_monitor_windows")),
+        sa.UniqueConstraint(
+            "monitor_id", "window_index", name=op.f("uq_monitor_windows_monitor_id_window_index")
+        ),
+    )
+    op.create_table(
+        "monitor_series",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("monitor_id", sa.Integer(), nullable=False),
+        sa.Column("window_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=300), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("value", sa.Float(), nullable=True),
+        sa.Column("low", sa.Float(), nullable=True),
+        sa.Column("high", sa.Float(), nullable=True),
+        sa.Column("op", sa.String(length=2), nullable=False),
+        sa.Column("threshold", sa.Float(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("action", sa.String(length=20), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        _fk("monitor_series", "monitor_id", "monitors"),
+        _fk("monitor_series", "window_id", "monitor_windows"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_monitor_series")),
+    )
+    op.create_index(
+        op.f("ix_monitor_series_monitor_id_key"), "monitor_series", ["monitor_id", "key"]
+    )
+    op.create_table(
+        "alert_records",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("monitor_id", sa.Integer(), nullable=False),
+        sa.Column("window_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=300), nullable=False),
+        sa.Column("action", sa.String(length=20), nullable=False),
+        sa.Column("reason", sa.String(length=20), nullable=True),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("created_at", time, nullable=False),
+        _fk("alert_records", "monitor_id", "monitors"),
+        _fk("alert_records", "window_id", "monitor_windows"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_records")),
+    )
+    op.create_index(op.f("ix_alert_records_monitor_id"), "alert_records", ["monitor_id"])
+    op.create_table(
+        "alert_deliveries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("alert_id", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=200), nullable=False),
+        sa.Column("channel_type", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("created_at", time, nullable=False),
+        _fk("alert_deliveries", "alert_id", "alert_records"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_deliveries")),
+    )
+    op.create_table(
+        "trigger_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("alert_id", sa.Integer(), nullable=False),
+        sa.Column("trigger", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("evidence_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", time, nullable=False),
+        _fk("trigger_runs", "alert_id", "alert_records"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trigger_runs")),
+    )
+    op.create_table(
+        "retraining_lineage",
+        sa.Column("model_version_id", sa.Integer(), nullable=False),
+        sa.Column("evidence_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", time, nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        _fk("retraining_lineage", "model_version_id", "model_versions"),
+        sa.PrimaryKeyConstraint("model_version_id", name=op.f("pk_retraining_lineage")),
+    )
+    dialect = op.get_bind().dialect.name
+    for table in _MONITORING_APPEND_ONLY:  # as 0001 does (its trigger function is reused)
+        if dialect == "sqlite":
+            for event in ("UPDATE", "DELETE"):
+                op.execute(
+                    f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+                )
+        elif dialect == "postgresql":
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
+                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION trustops_append_only()"
+            )
 
 
 def _downgrade_monitors() -> None:
-    pass
+    op.drop_table("retraining_lineage")
+    op.drop_table("trigger_runs")
+    op.drop_table("alert_deliveries")
+    op.drop_index(op.f("ix_alert_records_monitor_id"), table_name="alert_records")
+    op.drop_table("alert_records")
+    op.drop_index(op.f("ix_monitor_series_monitor_id_key"), table_name="monitor_series")
+    op.drop_table("monitor_series")
+    op.drop_table("monitor_windows")
+    op.drop_table("monitors")
