@@ -288,6 +288,7 @@ def one_cycle(reg: Any, i: int, rng: random.Random, lat: dict[str, list[float]])
         metrics={"auc": round(rng.uniform(0.7, 0.9), 4), "accuracy": round(rng.random(), 4)},
         parent=parent,
         code_commit=CODE_COMMIT,
+        purpose="credit scoring",
     )
     t1 = time.perf_counter()
     reg.record_evidence("fairness", f"model:credit/{mv.ref}", fairness_content(rng))

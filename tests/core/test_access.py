@@ -23,6 +23,7 @@ EXPECTED = {
     P.AUDIT_CHECKPOINT: {"compliance_officer", "admin"},
     P.SYSTEM_CREATE: {"admin"},
     P.USER_ADMIN: {"admin"},
+    P.PREDICTION_WRITE: {"data_scientist", "reviewer", "compliance_officer", "admin"},
 }
 
 

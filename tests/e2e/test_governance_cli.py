@@ -68,12 +68,13 @@ def test_a_model_life_from_registration_to_rollback(project: Path) -> None:
 
     m1 = json.loads(ok("model", "register", "model.pkl", "--system", "credit-scoring",
                        "--trained-on", "train.parquet", "--evaluated-on", "eval@1",
+                       "--purpose", "credit-scoring",
                        "--metric", "auc=0.81", "--param", "C=1.0", "--json"))  # fmt: skip
     assert m1["ref"] == "model@1" and m1["metrics"] == {"auc": 0.81}
     assert m1["trained_on"] == ["train@1"] and m1["evaluated_on"] == ["eval@1"]
     assert m1["stage"] == "development"
     ok("model", "register", "model2.pkl", "--name", "model", "--system", "credit-scoring",
-       "--trained-on", "train", "--parent", "model@1")  # fmt: skip
+       "--trained-on", "train", "--parent", "model@1", "--purpose", "credit-scoring")  # fmt: skip
 
     fairness = project / "fairness.json"
     fairness.write_text(json.dumps({"impact_ratio": {"C": 0.64}}))

@@ -30,7 +30,7 @@ def test_packs_show_and_validate(tmp_path: Path) -> None:
     copy = tmp_path / "mine.yaml"
     copy.write_text(shown.stdout)
     ok = run("policy", "validate", copy)
-    assert ok.exit_code == 0 and "ok: gdpr v2, 6 rules" in ok.stdout
+    assert ok.exit_code == 0 and "ok: gdpr v3, 8 rules" in ok.stdout
     copy.write_text(shown.stdout.replace("field: system.owner", "field: system owner"))
     bad = run("policy", "validate", copy)
     assert bad.exit_code == 2 and f"{copy}:" in bad.stderr and "unknown field" in bad.stderr

@@ -42,6 +42,7 @@ def build(directory: Path, *, fairness: bool = True, drift: bool = True) -> Regi
     v1 = reg.register_model(
         b"model v1", system=SYSTEM, name="credit-scorer", trained_on=[train.ref],
         framework="scikit-learn", parameters={"C": 1.0}, code_commit=None,
+        purpose="creditworthiness assessment",
     )  # fmt: skip
     if fairness:
         report = assess_fairness(
@@ -59,6 +60,7 @@ def build(directory: Path, *, fairness: bool = True, drift: bool = True) -> Regi
     reg.register_model(
         b"model v2", system=SYSTEM, name="credit-scorer", trained_on=[train.ref],
         parent=v1.ref, parameters={"C": 0.05}, code_commit=None,
+        purpose="creditworthiness assessment",
     )  # fmt: skip
     reg.promote(f"{SYSTEM}/credit-scorer@2", "staging")
     reg.promote(f"{SYSTEM}/credit-scorer@2", "production")

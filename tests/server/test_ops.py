@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.server.conftest import LiveServer
+from tests.server.conftest import LiveServer, fresh_database
 from trustops.governance import init_workspace
 
 
@@ -62,14 +63,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_trustops_serve_runs_the_server_on_the_workspace(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_trustops_serve_runs_the_server_on_the_workspace(tmp_path: Path, kind: str) -> None:
     init_workspace(tmp_path, actor="setup")
     port = _free_port()
     env = {**os.environ, "TRUSTOPS_WORKSPACE": str(tmp_path)}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("trustops")), "serve", "--port", str(port)],
-        env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+    with fresh_database(kind, tmp_path) as url:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("trustops")), "--database-url", url, "serve",
+             "--port", str(port)],
+            env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        err = _wait_ready_and_stop(process, port)
+    logged = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert any(e.get("route") == "/readyz" and e.get("status") == 200 for e in logged)
+
+
+def _wait_ready_and_stop(process: subprocess.Popen[str], port: int) -> str:
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -84,5 +94,4 @@ def test_trustops_serve_runs_the_server_on_the_workspace(tmp_path: Path) -> None
     finally:
         process.terminate()
         _, err = process.communicate(timeout=30)
-    logged = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
-    assert any(e.get("route") == "/readyz" and e.get("status") == 200 for e in logged)
+    return err

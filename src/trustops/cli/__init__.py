@@ -118,6 +118,7 @@ def _register() -> None:
         fairness,
         mitigate,
         policy,
+        privacy,
         profiles,
         registry,
         report,

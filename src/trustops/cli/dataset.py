@@ -72,6 +72,13 @@ def register(
     source: Annotated[
         str | None, typer.Option("--source", help="Provenance (default: the file's location).")
     ] = None,
+    subject_column: Annotated[
+        str | None,
+        typer.Option(
+            "--subject-column",
+            help="The column identifying people: indexed by keyed hash for erasure requests.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
 ) -> None:
     """Register a file as the next version of a dataset (hash, schema, rows, profile).
@@ -98,6 +105,7 @@ def register(
             personal_data=personal_data,
             retention_days=retention_days,
             derived_from=derived_from or [],
+            subject_column=subject_column,
         )
     if as_json:
         print_json(dv.to_dict())

@@ -387,7 +387,9 @@ def _govern(
     write_table(
         pa.Table.from_pandas(production, preserve_index=False), output / "production.parquet"
     )
-    with Registry.open(settings=load_settings(workspace, env={})) as reg:
+    # every read of the training data is recorded for this purpose (trustops.governance.usage)
+    purpose = {"purpose": "creditworthiness assessment"}
+    with Registry.open(settings=load_settings(workspace, env={}, overrides=purpose)) as reg:
         system = reg.create_system(
             "credit-scoring",
             owner="credit risk team",

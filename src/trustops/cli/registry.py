@@ -208,6 +208,14 @@ def model_register(
     no_commit: Annotated[
         bool, typer.Option("--no-commit", help="Do not record the git revision.")
     ] = False,
+    purpose: Annotated[
+        str | None,
+        typer.Option(
+            "--purpose",
+            help="Why the data is used (default: the workspace's privacy.purpose); checked "
+            "against each dataset's permitted purposes and recorded.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
 ) -> None:
     """Register a model artifact as the next version of a model (stage: development).
@@ -226,6 +234,7 @@ def model_register(
             metrics=_key_values(metric, "--metric"),
             parent=parent,
             code_commit=None if no_commit else "auto",
+            purpose=purpose,
         )
     if as_json:
         print_json(mv.to_dict())

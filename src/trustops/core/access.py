@@ -80,11 +80,14 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"  # entries, checkpoints, verify
     AUDIT_CHECKPOINT = "audit:checkpoint"
     USER_ADMIN = "user:admin"  # users, tokens, memberships
+    PREDICTION_WRITE = "prediction:write"  # log predictions and labels of a system's models
 
 
 P = Permission
 _READ = frozenset({P.SYSTEM_READ, P.AUDIT_READ})
-_BUILD = frozenset({P.DATASET_REGISTER, P.MODEL_REGISTER, P.EVIDENCE_RECORD, P.MODEL_PROMOTE})
+_BUILD = frozenset(
+    {P.DATASET_REGISTER, P.MODEL_REGISTER, P.EVIDENCE_RECORD, P.MODEL_PROMOTE, P.PREDICTION_WRITE}
+)
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.VIEWER: _READ,

@@ -380,11 +380,13 @@ class Registry:
         *,
         actor: str,
         audit: AuditLog,
+        settings: Settings | None = None,
     ) -> None:
         self.db = db
         self.artifacts = artifacts
         self.actor = actor
         self.audit = audit
+        self.settings = settings  # privacy defaults: purpose, purpose_mismatch, subject_key
         self.warnings: list[str] = []
         self.last_receipt: Receipt | None = None  # of the latest action, for the caller
 
@@ -414,7 +416,13 @@ class Registry:
                 checkpoint_every=settings.checkpoint_every,
                 checkpoint_copy=settings.checkpoint_copy,
             )
-            return cls(db, ArtifactStore(settings.artifacts), actor=settings.actor, audit=audit)
+            keyring = None
+            if settings.encryption_key:  # artifacts at rest encrypted (governance.encryption)
+                from trustops.governance.encryption import Keyring, load_key
+
+                keyring = Keyring(load_key(settings.encryption_key))
+            store = ArtifactStore(settings.artifacts, keyring=keyring)
+            return cls(db, store, actor=settings.actor, audit=audit, settings=settings)
         except BaseException:
             db.close()
             raise
@@ -527,6 +535,7 @@ class Registry:
         derived_from: Sequence[str] = (),
         profile: bool = True,
         progress: Callable[[int], None] | None = None,
+        subject_column: str | None = None,
     ) -> DatasetVersion:
         """Register ``data`` (a CSV/Parquet path, or a frame) as the next version of a dataset.
 
@@ -535,6 +544,8 @@ class Registry:
         The profile is computed before the transaction and stored in the
         artifact store; only the row naming it is written in the transaction.
         ``progress`` is called with the rows read so far while profiling.
+        ``subject_column`` names the column identifying people: its ids are
+        indexed by keyed hash (:mod:`trustops.governance.subjects`) for erasure.
         """
         if name is None:
             if not isinstance(data, str | os.PathLike):
@@ -558,6 +569,15 @@ class Registry:
 
         src = open_source(loaded)
         schema = [{"name": f.name, "type": str(f.type)} for f in src.schema]
+        index = None
+        if subject_column is not None:
+            from trustops.governance import subjects
+
+            key = subjects.load_subject_key(self.settings.subject_key if self.settings else None)
+            hashes = subjects.column_hashes(
+                src.select([subject_column]).batches(), subject_column, key
+            )
+            index = (subject_column, subjects.key_id(key), hashes)
         profile_hash = None
         if profile:
             from trustops.core.profiles import to_bytes
@@ -617,7 +637,22 @@ class Registry:
             for pid in parents:
                 conn.execute(t.dataset_parents.insert().values(child_id=vid, parent_id=pid))
             dv = self._dataset_row(conn, vid)
-            change.audit("dataset.registered", f"dataset:{system}/{dv.ref}", dv.to_dict())
+            entry = dv.to_dict()
+            if index is not None:
+                column, kid, hashes = index
+                conn.execute(
+                    t.subject_indexes.insert().values(
+                        dataset_version_id=vid, column=column, key_id=kid,
+                        subjects=len(hashes), created_at=utc_now(),
+                    )
+                )  # fmt: skip
+                if hashes:
+                    conn.execute(
+                        t.subject_hashes.insert(),
+                        [{"dataset_version_id": vid, "subject_hash": h} for h in sorted(hashes)],
+                    )
+                entry["subject_index"] = {"column": column, "key_id": kid, "subjects": len(hashes)}
+            change.audit("dataset.registered", f"dataset:{system}/{dv.ref}", entry)
         return dv
 
     def _dataset_by_hash(
@@ -734,6 +769,7 @@ class Registry:
         metrics: Mapping[str, Any] | None = None,
         parent: str | None = None,
         code_commit: str | None = "auto",
+        purpose: str | None = None,
     ) -> ModelVersion:
         """Register an artifact (a file path or bytes) as the next version of a model.
 
@@ -741,8 +777,12 @@ class Registry:
         orphan file if the transaction then fails, never a row without its
         file). ``code_commit="auto"`` records the git revision of the current
         directory when there is one; ``None`` records none. The model
-        file is never loaded or executed.
+        file is never loaded or executed. Each training and evaluation dataset
+        version is a data use for ``purpose`` (default: the workspace's), checked
+        and recorded by :mod:`trustops.governance.usage`.
         """
+        from trustops.governance.usage import plan_use, write_use
+
         if name is None:
             if isinstance(artifact, bytes):
                 raise UsageError("name= is required when registering a model from bytes")
@@ -757,8 +797,11 @@ class Registry:
         commit = git_commit() if code_commit == "auto" else code_commit
         with self.db.read() as conn:  # refuse unknown references before copying anything
             sid = self._system_id(conn, system)
-            for ref in (*trained_on, *evaluated_on):
-                self._dataset_ref(conn, sid, ref)
+            planned = {}  # one use per dataset version and role, as model_datasets holds them
+            for use, refs in (("training", trained_on), ("evaluation", evaluated_on)):
+                for ref in refs:
+                    dv = self._dataset_ref(conn, sid, ref)
+                    planned[use, dv.id] = plan_use(self, dv, use=use, purpose=purpose)
             if parent is not None:
                 found = self._model_ref(conn, parent, system=system)
                 if found.system != system:  # lineage follows a parent within its system
@@ -815,7 +858,14 @@ class Registry:
                         )
                     )
             model = self._model_row(conn, vid)
-            change.audit("model.registered", f"model:{system}/{model.ref}", model.to_dict())
+            label = f"model:{system}/{model.ref}"
+            for read in planned.values():  # before the model's entry, which stays the last
+                if read.purpose is not None:
+                    write_use(change, read, used_by=label)
+            receipt = change.audit("model.registered", label, model.to_dict())
+            for read in planned.values():  # data read with no purpose: that entry records it
+                if read.purpose is None:
+                    write_use(change, read, used_by=label, entry=receipt)
         return model
 
     def _model_row(self, conn: Connection, vid: int) -> ModelVersion:
@@ -1088,6 +1138,8 @@ class Registry:
             for e in records
             if e.kind not in ("policy_decision", "report")
         ]
+        if not any(e.kind == "erasure" for e in items):
+            items.append(self._erasure_state(mv))
         model = mv.to_dict()
         features = mv.parameters.get("features")
         if isinstance(features, list):
@@ -1095,9 +1147,24 @@ class Registry:
         parts = {
             "system": self.system(mv.system).to_dict(),
             "model": model,
-            "datasets": [d.to_dict() for d in datasets],
+            "datasets": [_policy_facts(d, records) for d in datasets],
         }
         return mv, items, parts
+
+    def _erasure_state(self, mv: ModelVersion) -> EvidenceItem:
+        """Kind ``erasure`` for a version no request marked (:mod:`trustops.privacy.erasure`):
+        retraining is still required when its training data, or data that data came from,
+        holds people an erasure request named (a version registered after the request)."""
+        held = {d.id for d in self.lineage(f"{mv.system}/{mv.ref}").datasets}
+        ei = t.erasure_impacts.c
+        with self.db.read() as conn:
+            requests = conn.execute(
+                sa.select(ei.request_id)
+                .where(ei.subject_type == "dataset_version", ei.subject_id.in_(held))
+                .distinct()
+            ).scalars().all()  # fmt: skip
+        content = {"retraining_required": bool(requests), "requests": sorted(requests)}
+        return EvidenceItem("erasure", content, hashlib.sha256(canonical_json(content)).hexdigest())
 
     def evaluate_policy(
         self,
@@ -1348,6 +1415,21 @@ class Registry:
                 trained.update(children)
             models = trained | {mid for mid, _ in used}
             return [self._model_row(conn, i) for i in sorted(models)]
+
+
+def _policy_facts(dataset: DatasetVersion, records: Sequence[Evidence]) -> dict[str, Any]:
+    """What a ``datasets...`` policy field sees: the version's record, plus what its newest PII
+    scan found (``pii_columns``, ``pii_detected``) and ``personal_data_basis`` (the lawful
+    basis of data declared personal, else None): the ``gdpr`` pack asks that data the scan
+    finds personal is declared personal with a basis."""
+    label = f"dataset:{dataset.system}/{dataset.ref}"
+    scans = [e for e in records if e.subject == label and e.kind in ("pii_scan", "pii")]
+    found = scans[-1].content.get("pii_columns") if scans else None
+    facts = dataset.to_dict()
+    facts["pii_columns"] = list(found) if isinstance(found, list) else []
+    facts["pii_detected"] = bool(facts["pii_columns"])
+    facts["personal_data_basis"] = dataset.lawful_basis if dataset.personal_data else None
+    return facts
 
 
 @dataclass

@@ -22,6 +22,10 @@ signing key (file or PEM)     ``TRUSTOPS_SIGNING_KEY``    ``audit.signing_key``
 actor (who acts)              ``TRUSTOPS_ACTOR``          ``workspace.actor``
 checkpoint every N entries    ``TRUSTOPS_CHECKPOINT_EVERY`` ``audit.checkpoint_every``
 copy checkpoints to (folder)  ``TRUSTOPS_CHECKPOINT_COPY`` ``audit.checkpoint_copy``
+artifact encryption key       ``TRUSTOPS_ENCRYPTION_KEY`` ``store.encryption_key``
+default purpose of data use   ``TRUSTOPS_PURPOSE``        ``privacy.purpose``
+off-purpose use: refuse/warn  ``TRUSTOPS_PURPOSE_MISMATCH`` ``privacy.purpose_mismatch``
+subject-id key (file or text) ``TRUSTOPS_SUBJECT_KEY``    ``privacy.subject_key``
 ============================  ==========================  ===============================
 
 The signing key never enters the database: it is a PEM file readable only
@@ -110,6 +114,10 @@ class Settings:
     checkpoint_every: int = 100
     checkpoint_copy: str | None = None
     workspace: Workspace | None = None
+    encryption_key: str | None = None  # artifacts at rest: a key file, or the key text
+    purpose: str | None = None  # the declared purpose of a data use when none is given
+    purpose_mismatch: str = "refuse"  # or "warn": a use outside the permitted purposes
+    subject_key: str | None = None  # the HMAC key of subject ids: a file path, or the secret
 
 
 def find_workspace(start: str | os.PathLike[str] | None = None) -> Workspace | None:
@@ -257,6 +265,16 @@ def load_settings(
     if every < 1:
         raise UsageError(f"checkpoint_every must be at least 1, not {every}")
     actor = pick("actor", "TRUSTOPS_ACTOR", "workspace", "actor") or _default_actor()
+    encryption = pick("encryption_key", "TRUSTOPS_ENCRYPTION_KEY", "store", "encryption_key")
+    purpose = pick("purpose", "TRUSTOPS_PURPOSE", "privacy", "purpose")
+    mismatch = pick("purpose_mismatch", "TRUSTOPS_PURPOSE_MISMATCH", "privacy", "purpose_mismatch")
+    if mismatch is None:
+        mismatch = "refuse"
+    if mismatch not in ("refuse", "warn"):
+        raise UsageError(f"purpose_mismatch must be 'refuse' or 'warn', not {mismatch!r}")
+    subject_key = pick("subject_key", "TRUSTOPS_SUBJECT_KEY", "privacy", "subject_key")
+    if subject_key is None and workspace is not None and (workspace.path / "subject.key").exists():
+        subject_key = "subject.key"
     return Settings(
         database_url=url,
         artifacts=_resolve(workspace, str(artifacts)),
@@ -265,7 +283,24 @@ def load_settings(
         checkpoint_every=every,
         checkpoint_copy=None if not copy else _resolve(workspace, str(copy)),
         workspace=workspace,
+        encryption_key=None if not encryption else _encryption_key_source(workspace, encryption),
+        purpose=None if not purpose else str(purpose),
+        purpose_mismatch=str(mismatch),
+        subject_key=None if not subject_key else _subject_key_source(workspace, subject_key),
     )
+
+
+def _subject_key_source(ws: Workspace | None, value: Any) -> str:
+    """A file (relative to the workspace) if one is named, else the secret text itself."""
+    text = str(value)
+    path = _resolve(ws, text)
+    return path if os.path.exists(path) or os.sep in text or text.endswith(".key") else text
+
+
+def _encryption_key_source(ws: Workspace | None, value: Any) -> str:
+    """The key text itself (``trustops-key-v1:...``), else a file relative to the workspace."""
+    text = str(value)
+    return text if text.lstrip().startswith("trustops-key-v1:") else _resolve(ws, text)
 
 
 def _key_source(ws: Workspace | None, value: str) -> str:

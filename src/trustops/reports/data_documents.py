@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from trustops.governance.subjects import erasures_of, subject_index
+from trustops.governance.usage import uses
 from trustops.reports.blocks import Block, Bullets, Facts, Sources, Table, Text
 from trustops.reports.evidence_views import (
     KINDS,
@@ -266,6 +268,7 @@ def _activity(registry: Registry, dataset: DatasetVersion, sources: Sources) -> 
     users = registry.used_by(dataset.ref, system=dataset.system)
     if users:
         purposes.append(Text("Used to train or evaluate: " + ", ".join(m.ref for m in users) + "."))
+    purposes += _recorded_uses(registry, dataset, sources)
 
     categories = declared("data_subjects", "personal_data_categories")
     if record is None or "data_subjects" not in record.content:
@@ -292,13 +295,15 @@ def _activity(registry: Registry, dataset: DatasetVersion, sources: Sources) -> 
         missing("transfers to third countries and their safeguards (or 'none')", "transfers")
     ]
     if dataset.retention_days is not None:
-        erasure: list[Block] = [Facts((("retention", f"{dataset.retention_days:,} days"),))]
+        erasure: list[Block] = [Facts((("retention", f"{dataset.retention_days:,} days"),
+                                       ("retention ends", _retention_end(dataset))))]  # fmt: skip
     else:
         erasure = [
             sources.missing(
                 f"the erasure time limit for {dataset.ref} (register with retention_days=)"
             )
         ]
+    erasure += _erasure_requests(registry, dataset, sources)
     security = declared("security_measures") or [
         missing("a general description of the security measures (Art. 32)", "security_measures")
     ]
@@ -308,6 +313,14 @@ def _activity(registry: Registry, dataset: DatasetVersion, sources: Sources) -> 
             "append-only audit log with signed checkpoints."
         )
     )
+    index = subject_index(registry, dataset)
+    if index is not None:
+        security.append(
+            Text(
+                f"Subject ids (column {index['column']}, {index['subjects']:,} subjects) are "
+                "indexed by keyed hash (HMAC-SHA256, key outside the store), never stored."
+            )
+        )
     sources.seen(dataset.created_at)
     return {
         "dataset": dataset,
@@ -324,6 +337,66 @@ def _activity(registry: Registry, dataset: DatasetVersion, sources: Sources) -> 
             ("(g) technical and organisational security measures", security),
         ],
     }
+
+
+def _retention_end(dataset: DatasetVersion) -> str:
+    from datetime import datetime, timedelta
+
+    start = datetime.fromisoformat(dataset.created_at.replace("Z", "+00:00"))
+    return (start + timedelta(days=dataset.retention_days or 0)).date().isoformat()
+
+
+def _recorded_uses(registry: Registry, dataset: DatasetVersion, sources: Sources) -> list[Block]:
+    """The recorded reads of this version (trustops.governance.usage), by use and purpose."""
+    found = uses(registry, dataset=dataset)
+    if not found:
+        return [Text("No read of this version is recorded (trustops.governance.usage).")]
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    for u in found:
+        sources.seen(u.created_at)
+        groups.setdefault((u.use, u.purpose or "—", u.outcome), []).append(u)
+    rows = tuple(
+        (use, purpose, outcome, str(len(g)), ", ".join(sorted({u.created_by for u in g})),
+         max(u.created_at for u in g))
+        for (use, purpose, outcome), g in sorted(groups.items())
+    )  # fmt: skip
+    blocks: list[Block] = [
+        Table(
+            ("use", "purpose", "outcome", "reads", "by", "last"),
+            rows,
+            caption="Recorded reads of this version (data.used in the audit log)",
+        )
+    ]
+    outside = sorted({u.purpose for u in found if u.outcome == "warned" and u.purpose})
+    if outside:
+        blocks.append(
+            Text("Warning: read for purposes it does not permit: " + ", ".join(outside) + ".")
+        )
+    return blocks
+
+
+def _erasure_requests(registry: Registry, dataset: DatasetVersion, sources: Sources) -> list[Block]:
+    found = erasures_of(registry, dataset)
+    if not found:
+        return []
+    for r in found:
+        sources.seen(r["created_at"])
+    return [
+        Table(
+            ("request", "reference", "received", "subjects held", "step"),
+            tuple(
+                (
+                    str(r["id"]),
+                    r["reference"] or "—",
+                    r["created_at"],
+                    "—" if r["matched"] is None else str(r["matched"]),
+                    r["action"],
+                )
+                for r in found
+            ),
+            caption="Erasure requests (Art. 17) that touched this version",
+        )
+    ]
 
 
 def gdpr_art30(registry: Registry, system_name: str, sources: Sources) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Mount
 
+from trustops.server.dashboard import dashboard_router
 from trustops.server.errors import install_error_handlers
 from trustops.server.ops import DEFAULT_MAX_BODY_BYTES, Metrics, Operations
 from trustops.server.security import PUBLIC, Caller, GuardedRoute, route_access
@@ -41,7 +42,16 @@ __all__ = ["API_AREAS", "API_PREFIX", "create_app", "undeclared_routes"]
 Public = Annotated[Caller, Depends(PUBLIC)]
 
 API_PREFIX = "/api/v1"
-API_AREAS: tuple[str, ...] = ()
+API_AREAS: tuple[str, ...] = (
+    "systems",
+    "models",
+    "decisions",
+    "stages",
+    "approvals",
+    "audit",
+    "reports",
+    "users",
+)
 """Modules of :mod:`trustops.server.api`, each with a ``router``, mounted under ``/api/v1``."""
 
 
@@ -130,6 +140,7 @@ def create_app(
     for area in API_AREAS:
         module = importlib.import_module(f"trustops.server.api.{area}")
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(dashboard_router())  # the HTML pages (trustops.server.dashboard)
     missing = undeclared_routes(app)
     if missing:  # deny by default: never serve a route nobody declared access for
         raise RuntimeError(f"routes without an access declaration: {', '.join(missing)}")

@@ -45,16 +45,19 @@ class Store:
     db: Database
     artifacts: ArtifactStore
     audit: AuditLog
+    settings: Settings | None = None  # the workspace's defaults (privacy: purpose, keys)
 
     @classmethod
     def open(cls, settings: Settings) -> Store:
         """Open (and migrate) the store that ``settings`` name."""
         registry = Registry.open(settings=settings)
-        return cls(registry.db, registry.artifacts, registry.audit)
+        return cls(registry.db, registry.artifacts, registry.audit, registry.settings)
 
     def registry(self, actor: str) -> Registry:
         """A registry over this store whose actions are ``actor``'s."""
-        return Registry(self.db, self.artifacts, actor=actor, audit=self.audit)
+        return Registry(
+            self.db, self.artifacts, actor=actor, audit=self.audit, settings=self.settings
+        )
 
     def identity(self, actor: str = SERVER_ACTOR) -> Identity:
         from trustops.governance.identity import Identity

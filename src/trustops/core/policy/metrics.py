@@ -180,6 +180,11 @@ CATALOGUE: dict[str, list[tuple[str, Any, str]]] = {
         ("len\\(flagged\\)", NONNEG, "len(flagged)"),
     ],
 }
+# An erasure request (GDPR Art. 17) marks the model versions trained on the people it names.
+CATALOGUE["erasure"] = [
+    ("retraining_required", BOOL, "retraining_required"),
+    ("subjects_found", NONNEG, "subjects_found"),
+]
 # The validation and PII reports call their own kinds data_quality and pii_scan.
 CATALOGUE["data_quality"] = CATALOGUE["quality"]
 CATALOGUE["pii_scan"] = CATALOGUE["pii"]

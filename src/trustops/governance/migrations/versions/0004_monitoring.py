@@ -28,12 +28,121 @@ def downgrade() -> None:
 # -- predictions -------------------------------------------------------------------
 
 
+_ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
 def _upgrade_predictions() -> None:
-    pass
+    op.create_table(
+        "ingest_requests",
+        sa.Column("id", _ROW_ID, nullable=False),
+        sa.Column("principal", sa.String(length=200), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=200), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("model_version_id", sa.Integer(), nullable=False),
+        sa.Column("record_count", sa.Integer(), nullable=False),
+        sa.Column("response", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["model_version_id"],
+            ["model_versions.id"],
+            name=op.f("fk_ingest_requests_model_version_id_model_versions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ingest_requests")),
+        sa.UniqueConstraint(
+            "principal",
+            "idempotency_key",
+            name=op.f("uq_ingest_requests_principal_idempotency_key"),
+        ),
+    )
+    op.create_table(
+        "prediction_batches",
+        sa.Column("id", _ROW_ID, nullable=False),
+        sa.Column("request_id", _ROW_ID, nullable=False),
+        sa.Column("model_version_id", sa.Integer(), nullable=False),
+        sa.Column("row_count", sa.Integer(), nullable=False),
+        sa.Column("first_time", sa.String(length=32), nullable=False),
+        sa.Column("last_time", sa.String(length=32), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["model_version_id"],
+            ["model_versions.id"],
+            name=op.f("fk_prediction_batches_model_version_id_model_versions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["ingest_requests.id"],
+            name=op.f("fk_prediction_batches_request_id_ingest_requests"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prediction_batches")),
+        sa.UniqueConstraint("request_id", name=op.f("uq_prediction_batches_request_id")),
+    )
+    op.create_index(
+        op.f("ix_prediction_batches_model_version_id_first_time"),
+        "prediction_batches",
+        ["model_version_id", "first_time"],
+        unique=False,
+    )
+    op.create_table(
+        "predictions",
+        sa.Column("id", _ROW_ID, nullable=False),
+        sa.Column("model_version_id", sa.Integer(), nullable=False),
+        sa.Column("prediction_id", sa.String(length=200), nullable=False),
+        sa.Column("batch_id", _ROW_ID, nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("time", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["model_version_id"],
+            ["model_versions.id"],
+            name=op.f("fk_predictions_model_version_id_model_versions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["prediction_batches.id"],
+            name=op.f("fk_predictions_batch_id_prediction_batches"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_predictions")),
+        sa.UniqueConstraint(
+            "model_version_id",
+            "prediction_id",
+            name=op.f("uq_predictions_model_version_id_prediction_id"),
+        ),
+    )
+    op.create_index(
+        op.f("ix_predictions_model_version_id_time"),
+        "predictions",
+        ["model_version_id", "time"],
+        unique=False,
+    )
+    op.create_table(
+        "labels",
+        sa.Column("prediction_row", _ROW_ID, nullable=False),
+        sa.Column("request_id", _ROW_ID, nullable=False),
+        sa.Column("label", sa.Text(), nullable=False),
+        sa.Column("time", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["prediction_row"],
+            ["predictions.id"],
+            name=op.f("fk_labels_prediction_row_predictions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["ingest_requests.id"],
+            name=op.f("fk_labels_request_id_ingest_requests"),
+        ),
+        sa.PrimaryKeyConstraint("prediction_row", name=op.f("pk_labels")),
+    )
 
 
 def _downgrade_predictions() -> None:
-    pass
+    op.drop_table("labels")
+    op.drop_index(op.f("ix_predictions_model_version_id_time"), table_name="predictions")
+    op.drop_table("predictions")
+    op.drop_index(
+        op.f("ix_prediction_batches_model_version_id_first_time"), table_name="prediction_batches"
+    )
+    op.drop_table("prediction_batches")
+    op.drop_table("ingest_requests")
 
 
 # -- monitors -------------------------------------------------------------------

@@ -6,6 +6,9 @@ Revises: 0004
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -37,8 +40,119 @@ def _downgrade_protection() -> None:
 
 
 def _upgrade_subjects() -> None:
-    pass
+    op.create_table(
+        "data_uses",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("dataset_version_id", sa.Integer(), nullable=False),
+        sa.Column("use", sa.String(length=30), nullable=False),
+        sa.Column("purpose", sa.Text(), nullable=True),
+        sa.Column("lawful_basis", sa.String(length=100), nullable=True),
+        sa.Column("used_by", sa.String(length=300), nullable=True),
+        sa.Column("outcome", sa.String(length=10), nullable=False),
+        sa.Column("audit_seq", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dataset_version_id"],
+            ["dataset_versions.id"],
+            name=op.f("fk_data_uses_dataset_version_id_dataset_versions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_data_uses")),
+    )
+    op.create_index(
+        op.f("ix_data_uses_dataset_version_id"), "data_uses", ["dataset_version_id"]
+    )
+    op.create_table(
+        "subject_indexes",
+        sa.Column("dataset_version_id", sa.Integer(), nullable=False),
+        sa.Column("column", sa.String(length=200), nullable=False),
+        sa.Column("key_id", sa.String(length=32), nullable=False),
+        sa.Column("subjects", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dataset_version_id"],
+            ["dataset_versions.id"],
+            name=op.f("fk_subject_indexes_dataset_version_id_dataset_versions"),
+        ),
+        sa.PrimaryKeyConstraint("dataset_version_id", name=op.f("pk_subject_indexes")),
+    )
+    op.create_table(
+        "subject_hashes",
+        sa.Column("dataset_version_id", sa.Integer(), nullable=False),
+        sa.Column("subject_hash", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dataset_version_id"],
+            ["dataset_versions.id"],
+            name=op.f("fk_subject_hashes_dataset_version_id_dataset_versions"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "dataset_version_id", "subject_hash", name=op.f("pk_subject_hashes")
+        ),
+    )
+    op.create_index(op.f("ix_subject_hashes_subject_hash"), "subject_hashes", ["subject_hash"])
+    op.create_table(
+        "erasure_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reference", sa.String(length=200), nullable=True),
+        sa.Column("subjects", sa.Integer(), nullable=False),
+        sa.Column("found", sa.Integer(), nullable=False),
+        sa.Column("key_id", sa.String(length=32), nullable=False),
+        sa.Column("audit_seq", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_erasure_requests")),
+    )
+    op.create_table(
+        "erasure_impacts",
+        sa.Column("request_id", sa.Integer(), nullable=False),
+        sa.Column("subject_type", sa.String(length=20), nullable=False),
+        sa.Column("subject_id", sa.Integer(), nullable=False),
+        sa.Column("matched", sa.Integer(), nullable=True),
+        sa.Column("action", sa.String(length=30), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["erasure_requests.id"],
+            name=op.f("fk_erasure_impacts_request_id_erasure_requests"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "request_id", "subject_type", "subject_id", name=op.f("pk_erasure_impacts")
+        ),
+    )
+    op.create_table(
+        "review_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("prediction_id", sa.String(length=200), nullable=False),
+        sa.Column("model_version_id", sa.Integer(), nullable=False),
+        sa.Column("statement", sa.Text(), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("reviewer", sa.String(length=200), nullable=True),
+        sa.Column("outcome", sa.String(length=20), nullable=True),
+        sa.Column("answer", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("decided_at", sa.String(length=32), nullable=True),
+        sa.Column("decided_by", sa.String(length=200), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["model_version_id"],
+            ["model_versions.id"],
+            name=op.f("fk_review_requests_model_version_id_model_versions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_requests")),
+    )
+    op.create_index(
+        op.f("ix_review_requests_model_version_id_prediction_id"),
+        "review_requests",
+        ["model_version_id", "prediction_id"],
+    )
 
 
 def _downgrade_subjects() -> None:
-    pass
+    for table in (
+        "review_requests",
+        "erasure_impacts",
+        "erasure_requests",
+        "subject_hashes",
+        "subject_indexes",
+        "data_uses",
+    ):
+        op.drop_table(table)
