@@ -78,3 +78,25 @@ def test_prohibited_inputs_and_dictionary_gaps_are_refused_before_explaining() -
     with pytest.raises(InputError, match="'tenure'"):
         check_inputs([*FEATURES, "tenure"], dictionary=CODES, concepts={},
                      prohibited=[], proxies=[])  # fmt: skip
+
+
+def test_an_approved_baseline_measures_from_approved_applicants(
+    credit: pd.DataFrame, unnamed: LogisticRegression
+) -> None:
+    rows = credit.iloc[:80]
+    every = notices(unnamed, rows, FEATURES)
+    approved = notices(unnamed, rows, FEATURES, baseline="approved")
+    denied = [(a, b) for a, b in zip(every, approved, strict=True) if a["decision"] == "denied"]
+    assert denied
+    for a, b in denied:
+        assert a["baseline"] == "all" and b["baseline"] == "approved"
+        assert b["background_rows"] < a["background_rows"]
+        assert b["baseline_hash"] != a["baseline_hash"]
+        # linear SHAP measures from the baseline's mean log-odds: approved ones score higher
+        assert b["base_value"] > a["base_value"]
+        assert sum(b["attributions"].values()) < sum(a["attributions"].values())
+    with pytest.raises(InputError, match="none of the 5 background rows is approved"):
+        adverse_action_notices(
+            unnamed, rows, features=FEATURES, dictionary=CODES, model_sha256="0" * 64,
+            time=TIME, background=rows.iloc[:5], threshold=0.99, baseline="approved",
+        )  # fmt: skip

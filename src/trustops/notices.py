@@ -7,6 +7,11 @@ score, the threshold and the decision, the raw attributions, the principal
 reasons chosen from them (:func:`trustops.core.explain.reasons.principal_reasons`)
 and the reasons withheld (prohibited bases and proxies), and the time.
 
+The attributions are measured from a baseline, documented in each notice by its hash
+and size: the background rows (``baseline="all"``), or only those the model approves at the
+decision threshold (``baseline="approved"``), so each reason is a way the applicant differs
+from approved applicants.
+
 The score is the model's probability of the favourable class (``classes_[1]``)
 and the attributions are those of :func:`trustops.explain`: of the probability
 (tree models with a background, permutation, kernel, LIME) or of the log-odds
@@ -42,6 +47,7 @@ from trustops.engines.model_inputs import (
 from trustops.errors import InputError, UsageError
 
 __all__ = [
+    "BASELINES",
     "PROHIBITED_BASES",
     "Features",
     "adverse_action_notices",
@@ -68,6 +74,8 @@ your system must not.
 """
 
 APPROVED = "approved, no adverse action"
+BASELINES = ("all", "approved")
+"""Which background rows the attributions are measured from (``adverse_action_notices``)."""
 
 
 def file_sha256(path: str | Path) -> str:
@@ -215,13 +223,21 @@ def adverse_action_notices(
     budget: int = 2000,
     seed: int = 0,
     model_version: str | None = None,
+    baseline: str = "all",
 ) -> list[dict[str, Any]]:
     """One notice per applicant (rows of ``applicants``, a frame, Arrow table or dict of
-    columns); only denied applicants are explained. See the module docstring."""
+    columns); only denied applicants are explained. See the module docstring.
+
+    ``baseline`` picks the rows of ``background`` the attributions are measured from:
+    ``"all"`` of them, or ``"approved"``: only those the model approves at ``threshold``,
+    so the reasons explain the gap between the applicant and approved applicants.
+    """
     from trustops.explain import explain
 
     if not 0.0 < threshold < 1.0:
         raise UsageError(f"threshold must be between 0 and 1, not {threshold}")
+    if baseline not in BASELINES:
+        raise UsageError(f"baseline must be one of {', '.join(BASELINES)}, not {baseline!r}")
     concepts = dict(concepts or {})
     matrix = feature_matrix(applicants, model, features, "applicants")
     check_inputs(
@@ -239,6 +255,8 @@ def adverse_action_notices(
     row_of = {applicant: k for k, applicant in enumerate(denied)}  # its explanation row
     explanation = None
     if denied:
+        if baseline == "approved":
+            background = _approved_rows(model, background, matrix.names, threshold, favourable)
         rows = {n: matrix.values[denied, j] for j, n in enumerate(matrix.names)}
         explanation = explain(
             model,
@@ -285,6 +303,7 @@ def adverse_action_notices(
                 "method": explanation.method,
                 "output": explanation.output,
                 "baseline_hash": explanation.baseline_hash,
+                "baseline": baseline,
                 "background_rows": explanation.background_rows,
                 "base_value": float(explanation.base_values[k]),
                 "attributions": attributions,
@@ -296,3 +315,23 @@ def adverse_action_notices(
         )
         notices.append(notice)
     return notices
+
+
+def _approved_rows(
+    model: Any, background: Any, names: Sequence[str], threshold: float, favourable: str
+) -> Any:
+    """The rows of ``background`` the model approves, as a dict of columns."""
+    if background is None:
+        raise UsageError("baseline='approved' needs background rows to choose from")
+    rows = feature_matrix(background, model, names, "background")
+    scores = positive_probability(model, rows.names, rows.backend)(rows.values)
+    approved = [
+        i for i, s in enumerate(scores.tolist())
+        if decide(s, threshold=threshold, favourable=favourable) == "approved"
+    ]  # fmt: skip
+    if not approved:
+        raise InputError(
+            f"none of the {len(scores)} background rows is approved at threshold {threshold}",
+            hint="give a background with approved applicants, or use the baseline of all rows",
+        )
+    return {n: rows.values[approved, j] for j, n in enumerate(rows.names)}

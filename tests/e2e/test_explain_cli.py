@@ -204,6 +204,16 @@ def test_reasons_for_denied_applicants(files: dict[str, Path], here: Path) -> No
     assert any(n["decision"] == "approved" for n in notices)
 
 
+def test_reasons_from_an_approved_baseline(files: dict[str, Path], here: Path) -> None:
+    result = reasons(files, "--baseline", "approved", "--format", "json")
+    assert result.exit_code == 0, result.output
+    content = json.loads(result.output)
+    assert content["baseline"] == "approved"
+    denied = [n for n in content["notices"] if n["decision"] == "denied"]
+    assert denied and all(n["baseline"] == "approved" for n in denied)
+    assert all(n["background_rows"] < 100 for n in denied)
+
+
 def test_reasons_are_reproducible_with_as_of(files: dict[str, Path], here: Path) -> None:
     drops = [*NOT_FEATURES[:4], "--drop", "approved", "--drop", "race", "--drop", "sex"]
     first = reasons(files, *drops, "--format", "json", model="gb.pkl")

@@ -47,6 +47,11 @@ class Favourable(StrEnum):
     low = "low"
 
 
+class Baseline(StrEnum):
+    all = "all"
+    approved = "approved"
+
+
 LOADS_CODE = "a joblib or pickle file; loading it runs its code, so load only your own files"
 
 
@@ -364,6 +369,14 @@ def reasons_command(
     background_rows: Annotated[
         int, typer.Option("--background-rows", help="Rows sampled for the baseline.")
     ] = 100,
+    baseline: Annotated[
+        Baseline,
+        typer.Option(
+            "--baseline",
+            help="all: measure from every baseline row; approved: only from those the model "
+            "approves at --threshold.",
+        ),
+    ] = Baseline.all,
     method: Annotated[
         Method, typer.Option("--method", help="auto, tree, linear, permutation, kernel or lime.")
     ] = Method.auto,
@@ -433,8 +446,8 @@ def reasons_command(
             proxies=proxy or [],
             allow=allow_input or [],
         )
-        baseline = read_table(background) if background is not None else table
-        baseline = _sample(baseline.select(list(features.names)), background_rows, seed)
+        reference = read_table(background) if background is not None else table
+        reference = _sample(reference.select(list(features.names)), background_rows, seed)
         ids = table.column(id_column).to_pylist() if id_column else None
         with Console(stderr=True).status(f"Explaining denials by {model.name}…"):
             notices = adverse_action_notices(
@@ -442,7 +455,7 @@ def reasons_command(
                 table.select(list(features.names)),
                 features=features.names,
                 dictionary=codes,
-                background=baseline,
+                background=reference,
                 model_sha256=sha256,
                 time=time,
                 ids=ids,
@@ -457,6 +470,7 @@ def reasons_command(
                 budget=budget,
                 seed=seed,
                 model_version=None if mv is None else f"{mv.system}/{mv.ref}",
+                baseline=baseline.value,
             )
         content = {
             "model": _model_info(model, sha256, mv),
@@ -464,6 +478,7 @@ def reasons_command(
             "threshold": threshold,
             "favourable": favourable.value,
             "max_reasons": max_reasons,
+            "baseline": baseline.value,
             "prohibited": banned,
             "proxies": list(proxy or []),
             "time": time,
