@@ -76,9 +76,11 @@ class SystemRow:
     role: str
     production: list[str]
     latest: Evidence | None  # the newest policy decision about a production version
+    newest: Evidence | None = None  # without one in production: the newest about any version
 
     @property
     def status(self) -> str:
+        """The compliance status: the outcome of the production version's newest decision."""
         if not self.production:
             return "no production version"
         return decision_badge(self.latest.content if self.latest else None)
@@ -94,17 +96,17 @@ def systems_overview(
         if system.name not in shown:
             continue
         versions = registry.models(system=system.name)
-        production = [m for m in versions if m.stage == "production"]
-        decisions = [
-            e for m in production for e in registry.evidence(subject=m, kind="policy_decision")
-        ]
-        latest = max(decisions, key=lambda e: e.id) if decisions else None
+        decisions = {m.ref: registry.evidence(subject=m, kind="policy_decision") for m in versions}
+        production = [m.ref for m in versions if m.stage == "production"]
+        about_production = [e for ref in production for e in decisions[ref]]
+        every = [e for found in decisions.values() for e in found]
         rows.append(
             SystemRow(
                 system,
                 roles.get(system.name, "admin"),
-                [m.ref for m in production],
-                latest,
+                production,
+                max(about_production, key=lambda e: e.id) if about_production else None,
+                None if production or not every else max(every, key=lambda e: e.id),
             )
         )
     return rows
