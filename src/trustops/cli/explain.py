@@ -223,10 +223,11 @@ def explain_command(
         if proxies:
             from trustops.proxies import detect_proxies
 
-            with Console(stderr=True).status(f"Looking for proxies of {', '.join(sensitive)}…"):
+            attributes = list(sensitive or [])
+            with Console(stderr=True).status(f"Looking for proxies of {', '.join(attributes)}…"):
                 found = detect_proxies(
                     table,
-                    sensitive=list(sensitive or []),
+                    sensitive=attributes,
                     features=list(features.names),
                     importance=result.importance(),
                     seed=seed,
