@@ -397,3 +397,41 @@ def test_audit_log_pages_and_verifies(server: LiveServer) -> None:
     rita = login(server, seeded.tokens["rita"])
     text = rita.get("/audit").text
     assert "model:credit/scorer@1" in text and "system:hr" not in text
+
+
+# -- who sees which page ----------------------------------------------------------------
+
+CREDIT_PAGES = [
+    "/systems/credit",
+    "/systems/credit/models/scorer/1",
+    "/systems/credit/models/scorer/1/reports/model_card",
+]
+HR_PAGES = ["/systems/hr", "/systems/hr/models/ranker/1"]
+SHARED_PAGES = ["/", "/approvals", "/audit"]
+
+
+def test_page_access_by_role(server: LiveServer) -> None:
+    seeded = seed(server)
+    seeded.tokens["root"] = server.user("root", admin=True)
+    expected = {  # user -> (credit pages, hr pages, shared pages)
+        "vera": (200, 404, 200),  # viewer of credit
+        "dana": (200, 404, 200),  # data scientist of credit
+        "rita": (200, 404, 200),  # reviewer of credit
+        "carl": (200, 404, 200),  # compliance officer of credit
+        "hana": (404, 200, 200),  # reviewer of hr only
+        "root": (200, 200, 200),  # administrator: every system
+    }
+    for user, (credit, hr, shared) in expected.items():
+        client = login(server, seeded.tokens[user])
+        for pages, status in [(CREDIT_PAGES, credit), (HR_PAGES, hr), (SHARED_PAGES, shared)]:
+            for path in pages:
+                assert client.get(path).status_code == status, (user, path)
+    anonymous = server.client(follow_redirects=False)
+    for path in [*CREDIT_PAGES, *HR_PAGES, *SHARED_PAGES]:
+        assert anonymous.get(path).status_code == 303, path
+    # a session dies with the token it was opened with
+    revoked = login(server, seeded.tokens["vera"])
+    identity = server.identity()
+    (token,) = identity.tokens("vera")
+    identity.revoke_token(token.id)
+    assert revoked.get("/systems/credit").status_code == 303

@@ -47,7 +47,6 @@ __all__ = [
     "report_html",
     "request_view",
     "requests_of",
-    "subject_system",
     "systems_overview",
 ]
 
@@ -223,16 +222,6 @@ def model_page(registry: Registry, model: ModelVersion) -> ModelPage:
     )
 
 
-def subject_system(subject: str) -> str | None:
-    """The system an audit entry's subject belongs to (``model:S/...``, ``system:S``), if any."""
-    kind, _, rest = subject.partition(":")
-    if kind == "system":
-        return rest or None
-    if kind in ("model", "dataset", "approval") and "/" in rest:
-        return rest.split("/", 1)[0]
-    return None
-
-
 @dataclass(frozen=True)
 class AuditPage:
     """One page of the audit log, newest first, and the checkpoints that cover it."""
@@ -252,6 +241,7 @@ def audit_page(
     ``systems`` limits the entries to those about the given systems (None: every entry).
     """
     from trustops.core.checkpoint import parse_checkpoint
+    from trustops.server.api.audit import entry_system  # the API's rule: the same entries
 
     log = registry.audit
     size = log.size()
@@ -265,7 +255,7 @@ def audit_page(
         for entry in reversed(chunk):
             if len(shown) == AUDIT_PAGE_SIZE:
                 break
-            if allowed is None or subject_system(entry.subject) in allowed:
+            if allowed is None or entry_system(entry.subject) in allowed:
                 shown.append(entry)
             cursor = entry.seq
         else:
