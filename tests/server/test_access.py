@@ -161,6 +161,25 @@ def _examples(ids: dict[str, str]) -> list[Example]:
             json={"role": "viewer"},
         ),
         Example("DELETE", "/api/v1/systems/{system}/members/{user}", f"{a}/members/ghost"),
+        Example(
+            "POST",
+            "/api/v1/systems/{system}/models/{ref}/predictions",
+            f"{a}/models/scorer@1/predictions",
+            json=[
+                {
+                    "prediction_id": "p",
+                    "timestamp": "2026-01-01T00:00:00Z",
+                    "prediction": 1,
+                    "features": {},
+                }
+            ],
+        ),
+        Example(
+            "POST",
+            "/api/v1/systems/{system}/models/{ref}/labels",
+            f"{a}/models/scorer@1/labels",
+            json=[{"prediction_id": "p", "label": 1}],
+        ),
     ]
 
 

@@ -51,6 +51,7 @@ API_AREAS: tuple[str, ...] = (
     "audit",
     "reports",
     "users",
+    "predictions",
 )
 """Modules of :mod:`trustops.server.api`, each with a ``router``, mounted under ``/api/v1``."""
 
