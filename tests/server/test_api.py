@@ -53,7 +53,7 @@ def test_governance_lifecycle_over_http(server: LiveServer) -> None:
 
     train = dana.post(
         "/api/v1/systems/credit/datasets",
-        data={"name": "train", "format": "csv"},
+        data={"name": "train", "format": "csv", "purposes": ["credit"]},
         files={"file": ("../../etc/passwd", CSV, "text/csv")},
     )
     assert train.status_code == 201, train.text
@@ -81,6 +81,12 @@ def test_governance_lifecycle_over_http(server: LiveServer) -> None:
     ]
 
     artifact = pickle.dumps({"weights": [1, 2, 3]})
+    unpurposed = dana.post(
+        "/api/v1/systems/credit/models",
+        data={"name": "scorer", "trained_on": ["train"]},
+        files={"file": ("scorer.pkl", artifact)},
+    )
+    assert unpurposed.status_code == 403 and "purpose" in unpurposed.json()["detail"]
     model = dana.post(
         "/api/v1/systems/credit/models",
         data={
@@ -89,6 +95,7 @@ def test_governance_lifecycle_over_http(server: LiveServer) -> None:
             "evaluated_on": ["holdout@1"],
             "framework": "sklearn",
             "parameters": json.dumps({"features": ["age", "income"]}),
+            "purpose": "credit",
         },
         files={"file": ("scorer.pkl", artifact)},
     )

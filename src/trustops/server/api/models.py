@@ -75,6 +75,11 @@ class ModelUpload(Body):
         None
     ) = None
     code_commit: Annotated[str, Field(pattern=_COMMIT)] | None = None
+    purpose: Annotated[str, Field(max_length=200)] | None = Field(
+        default=None,
+        description="What the training and evaluation data are used for (checked against "
+        "each dataset's permitted purposes; default: the workspace's).",
+    )
 
 
 @router.post(
@@ -102,6 +107,7 @@ def register_model(
         metrics=metrics,
         parent=upload.parent,
         code_commit=upload.code_commit,
+        purpose=upload.purpose,
     )
     return ModelOut(**version.to_dict())
 

@@ -122,6 +122,9 @@ class DatasetUpload(Body):
     personal_data: bool = False
     retention_days: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     derived_from: list[DataRef] = Field(default=[], max_length=50)
+    subject_column: Annotated[str, Field(max_length=200)] | None = Field(
+        default=None, description="The column identifying people (indexed for erasure)."
+    )
 
 
 _SUFFIX = {"csv": ".csv", "parquet": ".parquet", "arrow": ".arrow"}
@@ -175,6 +178,7 @@ def register_dataset(
             personal_data=upload.personal_data,
             retention_days=upload.retention_days,
             derived_from=parents,
+            subject_column=upload.subject_column,
         )
     except (pa.ArrowException, UnicodeDecodeError, OSError) as exc:  # the data, not us
         raise InputError(
