@@ -56,7 +56,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from trustops.errors import InputError, MissingColumnError, UsageError
+from trustops.errors import InputError, MissingColumnError, UsageError, first_line
 
 __all__ = [
     "MECHANISMS",
@@ -174,7 +174,11 @@ class Query:
         for name in self.columns:
             if name not in table.column_names:
                 raise MissingColumnError(name, available=table.column_names)
-        raw = self.measurement(self.prepare(table))
+        dp = _opendp()
+        try:
+            raw = self.measurement(self.prepare(table))
+        except dp.OpenDPException as exc:  # e.g. a sum that overflows: say so, no traceback
+            raise InputError(f"OpenDP refused the {self.statistic}: {first_line(exc)}") from None
         flat = _flatten(raw)
         values = tuple(
             NoisyValue(label, float(v), scale)
@@ -332,7 +336,21 @@ class _Builder:
                 return self._noise(transformation, scale)
 
             d_out = epsilon if self.mechanism == "laplace" else (epsilon, delta)
-            scale = float(dp.binary_search_param(make, d_in=self.d_in, d_out=d_out))
+
+            def proves(scale: float) -> bool:
+                # OpenDP's binary_search_param lets a map's overflow at tiny scales
+                # (exp of a huge epsilon in the zCDP conversion) escape; here it is a "no"
+                try:
+                    return bool(make(scale).check(self.d_in, d_out))
+                except dp.OpenDPException:
+                    return False
+
+            upper = 1.0
+            while not proves(upper):
+                upper *= 2
+                if upper > 2.0**80:
+                    raise InputError(f"no noise scale gives epsilon {epsilon:g}; raise it")
+            scale = float(dp.binary_search(proves, bounds=(0.0, upper), T=float))
             return make(scale), scale
         finally:
             self.delta = saved
