@@ -7,7 +7,10 @@ The pieces, each in its own module:
 - :mod:`~trustops.governance.schema`: the tables;
 - :mod:`~trustops.governance.artifacts`: the content-addressed artifact store;
 - :mod:`~trustops.governance.auditlog`: the audit log, checkpoints, proofs, export and verify;
-- :mod:`~trustops.governance.registry`: every state change, each with its audit entry.
+- :mod:`~trustops.governance.registry`: every state change, each with its audit entry;
+- :mod:`~trustops.governance.identity`: users, API tokens, roles per system, sessions;
+- :mod:`~trustops.governance.approvals` and :mod:`~trustops.governance.gates`: four-eyes
+  approval of promotions to production (docs/access-control.md).
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ then a system without a gate of its own gets the default one: the newest
 decision of any policy, and one reviewer and one compliance officer.
 
 The lifecycle and the rules of a vote are the pure table and functions of
-:mod:`trustops.core.approvals`; this module stores them. Every step is one
+:mod:`trustops.core.approvals`; this module stores them, and
+:mod:`trustops.governance.gates` reads what the gate needs. Every step is one
 audit entry, by the person who acted: ``gate.set``, ``approval.requested``,
 ``approval.approved`` / ``approval.rejected`` (a vote, with the state it led
 to), ``approval.withdrawn``, ``approval.invalidated``, ``policy.overridden``.
@@ -74,17 +75,25 @@ from trustops.core.approvals import (
     GateStatus,
     Vote,
     decision_passes,
-    evidence_digest,
-    judge_gate,
     plan_vote,
-    requirements_of,
     staleness,
     tally,
     transition,
 )
 from trustops.core.audit import canonical_json
-from trustops.errors import InputError, TrustOpsError, UsageError
+from trustops.errors import InputError, UsageError
 from trustops.governance import schema as t
+from trustops.governance.gates import (
+    Gate,
+    PromotionBlocked,
+    VersionFacts,
+    default_gate,
+    enforce_gate,
+    gate_status,
+    newest_decision,
+    system_gate,
+    version_facts,
+)
 from trustops.governance.identity import AccessDenied, Principal, _audit
 from trustops.governance.registry import Change, ConflictError, NotFoundError, Registry
 
@@ -99,42 +108,11 @@ __all__ = [
     "enforce_gate",
 ]
 
-_NOT_COUNTED = ("policy_decision", "report")  # evidence kinds a policy does not look at
 _MIN_JUSTIFICATION = 20
-
-
-class PromotionBlocked(TrustOpsError):
-    """The gate is closed: the version may not enter production (reasons in the message)."""
-
-    status = 409
-    exit_code = 1
-
-    def __init__(self, ref: str, reasons: list[str]) -> None:
-        super().__init__(
-            f"{ref} may not enter production: {'; '.join(reasons)}",
-            hint="see `trustops approvals status " + ref + "`",
-        )
-        self.ref = ref
-        self.reasons = reasons
 
 
 class RequestInvalidated(ConflictError):
     """The request no longer matches the artifact, evidence or policy: it was invalidated."""
-
-
-@dataclass(frozen=True)
-class Gate:
-    """A system's gate: the policy whose decisions and ``approvals:`` section it applies."""
-
-    system: str
-    policy: str | None
-    policy_hash: str | None
-    requirements: dict[str, int]
-    created_at: str | None = None
-    created_by: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
@@ -212,95 +190,11 @@ class Override:
         return dict(self.__dict__)
 
 
-@dataclass(frozen=True)
-class _Version:
-    """What the gate needs of a model version, read in one transaction."""
-
-    id: int
-    system: str
-    system_id: int
-    ref: str
-    artifact_hash: str
-    evidence: str  # digest
-    newest_evidence: int  # id of the newest evidence a policy sees (0: none)
-
-
 def _insert(conn: Connection, statement: Any) -> int:
     """Run an INSERT and return the new row's primary key."""
     key = conn.execute(statement).inserted_primary_key
     assert key is not None
     return int(key[0])
-
-
-def _version(conn: Connection, model_version_id: int) -> _Version:
-    v, m, s = t.model_versions.c, t.models.c, t.systems.c
-    row = conn.execute(
-        sa.select(
-            v.id, v.version, v.artifact_hash, m.name, s.name.label("system"), s.id.label("sid")
-        )
-        .join(t.models, m.id == v.model_id)
-        .join(t.systems, s.id == m.system_id)
-        .where(v.id == model_version_id)
-    ).one()
-    e, md = t.evidence.c, t.model_datasets.c
-    datasets = sa.select(md.dataset_version_id).where(md.model_version_id == model_version_id)
-    about = ((e.subject_type == "model_version") & (e.subject_id == model_version_id)) | (
-        (e.subject_type == "dataset_version") & e.subject_id.in_(datasets)
-    )
-    records = conn.execute(
-        sa.select(e.id, e.kind, e.content_hash).where(about, e.kind.not_in(_NOT_COUNTED))
-    ).all()
-    return _Version(
-        id=row.id,
-        system=row.system,
-        system_id=row.sid,
-        ref=f"{row.name}@{row.version}",
-        artifact_hash=row.artifact_hash,
-        evidence=evidence_digest((r.kind, r.content_hash) for r in records),
-        newest_evidence=max((r.id for r in records), default=0),
-    )
-
-
-def _gate(conn: Connection, system_id: int, system: str) -> Gate | None:
-    g, p = t.approval_gates.c, t.policies.c
-    row = conn.execute(
-        sa.select(g.policy_hash, g.created_at, g.created_by)
-        .where(g.system_id == system_id)
-        .order_by(g.id.desc())
-        .limit(1)
-    ).first()
-    if row is None or row.policy_hash is None:
-        return None
-    content = conn.execute(sa.select(p.content).where(p.hash == row.policy_hash)).scalar_one()
-    source = json.loads(content)
-    return Gate(
-        system, source.get("policy"), row.policy_hash,
-        requirements_of(source.get("approvals")), row.created_at, row.created_by,
-    )  # fmt: skip
-
-
-def _default_gate(system: str) -> Gate:
-    return Gate(system, None, None, requirements_of(None))
-
-
-def _newest_decision(
-    conn: Connection, model_version_id: int, policy_hash: str | None
-) -> tuple[int, dict[str, Any]] | None:
-    e = t.evidence.c
-    rows = conn.execute(
-        sa.select(e.id, e.content)
-        .where(
-            e.kind == "policy_decision",
-            e.subject_type == "model_version",
-            e.subject_id == model_version_id,
-        )
-        .order_by(e.id.desc())
-    ).all()
-    for row in rows:
-        content = json.loads(row.content)
-        if policy_hash is None or content.get("policy_hash") == policy_hash:
-            return int(row.id), content
-    return None
 
 
 def _votes(conn: Connection, request_id: int) -> list[VoteRecord]:
@@ -313,7 +207,9 @@ def _votes(conn: Connection, request_id: int) -> list[VoteRecord]:
     return [VoteRecord(r.voter, r.role, bool(r.approve), r.comment, r.created_at) for r in rows]
 
 
-def _request(conn: Connection, row: Any, version: _Version, gate: Gate | None) -> ApprovalRequest:
+def _request(
+    conn: Connection, row: Any, version: VersionFacts, gate: Gate | None
+) -> ApprovalRequest:
     """The stored request, with its effective state (see :class:`ApprovalRequest`)."""
     policy = gate.policy_hash if gate else None
     why = None
@@ -331,80 +227,6 @@ def _request(conn: Connection, row: Any, version: _Version, gate: Gate | None) -
     )  # fmt: skip
 
 
-def _status(conn: Connection, version: _Version, *, require: bool) -> GateStatus | None:
-    """The gate's verdict on a version (None: the system has no gate and none is required)."""
-    gate = _gate(conn, version.system_id, version.system)
-    if gate is None:
-        if not require:
-            return None
-        gate = _default_gate(version.system)
-    found = _newest_decision(conn, version.id, gate.policy_hash)
-    decision_id, decision = found if found else (None, None)
-    current = decision_id is not None and decision_id > version.newest_evidence
-    o = t.approval_overrides.c
-    override = conn.execute(
-        sa.select(o.id)
-        .where(
-            o.model_version_id == version.id,
-            o.artifact_hash == version.artifact_hash,
-            o.evidence_digest == version.evidence,
-            (o.policy_hash == gate.policy_hash)
-            if gate.policy_hash is not None
-            else o.policy_hash.is_(None),
-            o.decision_id == decision_id,
-        )
-        .order_by(o.id.desc())
-    ).scalar()
-    r = t.approval_requests.c
-    rows = conn.execute(
-        sa.select(t.approval_requests).where(r.model_version_id == version.id).order_by(r.id.desc())
-    ).all()
-    live = None
-    for row in rows:
-        request = _request(conn, row, version, gate)
-        if request.state in LIVE:
-            live = request
-            break
-    votes = [Vote(v.voter, v.role, v.approve) for v in live.votes] if live else []
-    requirements = live.requirements if live else gate.requirements
-    reasons = judge_gate(
-        decision=decision,
-        decision_is_current=current,
-        overridden=override is not None,
-        request_state=live.state if live else None,
-        requirements=requirements,
-        votes=votes,
-    )
-    return GateStatus(
-        ref=f"{version.system}/{version.ref}",
-        ok=not reasons,
-        reasons=reasons,
-        required=dict(requirements),
-        approved=tally(requirements, votes),
-        policy_hash=gate.policy_hash,
-        decision=decision.get("outcome") if decision else None,
-        decision_id=decision_id,
-        override_id=override,
-        request_id=live.id if live else None,
-        artifact_hash=version.artifact_hash,
-        evidence_digest=version.evidence,
-        gated=True,
-        extra={"policy": gate.policy},
-    )
-
-
-def enforce_gate(conn: Connection, model_version_id: int, *, require: bool = False) -> None:
-    """Raise :class:`PromotionBlocked` unless the version may enter production.
-
-    Called by :meth:`Registry.promote` inside its write transaction, so the
-    verdict and the promotion see the same rows.
-    """
-    version = _version(conn, model_version_id)
-    status = _status(conn, version, require=require)
-    if status is not None and not status.ok:
-        raise PromotionBlocked(status.ref, status.reasons)
-
-
 class Approvals:
     """Gates, approval requests, votes and overrides of one store (see the module docstring)."""
 
@@ -415,12 +237,12 @@ class Approvals:
     def _now(self) -> str:
         return self.clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
-    def _locate(self, conn: Connection, ref: str, principal: Principal | None) -> _Version:
+    def _locate(self, conn: Connection, ref: str, principal: Principal | None) -> VersionFacts:
         """The version ``ref``; unknown and invisible ones are alike (404, nothing revealed)."""
         mv = self.registry._model_ref(conn, ref)
         if principal is not None and not principal.visible(mv.system):
             raise NotFoundError(f"model version {ref!r} is not registered")
-        return _version(conn, mv.id)
+        return version_facts(conn, mv.id)
 
     def _request_row(self, conn: Connection, request_id: int, principal: Principal | None) -> Any:
         if isinstance(request_id, bool) or not isinstance(request_id, int):
@@ -429,7 +251,7 @@ class Approvals:
         row = conn.execute(sa.select(t.approval_requests).where(r.id == request_id)).first()
         if row is None:
             raise NotFoundError(f"approval request {request_id} does not exist")
-        version = _version(conn, row.model_version_id)
+        version = version_facts(conn, row.model_version_id)
         if principal is not None and not principal.visible(version.system):
             raise NotFoundError(f"approval request {request_id} does not exist")
         return row, version
@@ -463,7 +285,7 @@ class Approvals:
                     created_by=actor,
                 )
             )  # fmt: skip
-            gate = _gate(conn, sid, system)
+            gate = system_gate(conn, sid, system)
             _audit(
                 change,
                 actor,
@@ -503,7 +325,7 @@ class Approvals:
             sid = conn.execute(sa.select(t.systems.c.id).where(t.systems.c.name == system)).scalar()
             if sid is None:
                 raise NotFoundError(f"system {system!r} is not registered")
-            return _gate(conn, sid, system)
+            return system_gate(conn, sid, system)
 
     def gate(self, ref: str, *, require: bool = True) -> GateStatus:
         """Whether model version ``ref`` may enter production now, and what is missing.
@@ -513,7 +335,7 @@ class Approvals:
         """
         with self.registry.db.read() as conn:
             version = self._locate(conn, ref, None)
-            status = _status(conn, version, require=require)
+            status = gate_status(conn, version, require=require)
         if status is None:
             return GateStatus(
                 ref=f"{version.system}/{version.ref}", ok=True, reasons=[], required={},
@@ -534,7 +356,9 @@ class Approvals:
             conn = change.conn
             version = self._locate(conn, ref, principal)
             principal.require(Permission.APPROVAL_REQUEST, version.system)
-            gate = _gate(conn, version.system_id, version.system) or _default_gate(version.system)
+            gate = system_gate(conn, version.system_id, version.system) or default_gate(
+                version.system
+            )
             r = t.approval_requests.c
             rows = conn.execute(
                 sa.select(t.approval_requests).where(
@@ -582,7 +406,7 @@ class Approvals:
         self,
         change: Change,
         row: Any,
-        version: _Version,
+        version: VersionFacts,
         event: str,
         actor: str,
         reason: str | None,
@@ -625,8 +449,8 @@ class Approvals:
             role = principal.role(version.system)
             if role is None:  # an administrator with no role here decides nothing
                 raise AccessDenied(f"{principal.user} holds no role in {version.system!r}")
-            gate = _gate(conn, version.system_id, version.system)
-            current = _request(conn, row, version, gate or _default_gate(version.system))
+            gate = system_gate(conn, version.system_id, version.system)
+            current = _request(conn, row, version, gate or default_gate(version.system))
             if current.invalid_because is not None:
                 self._move(change, row, version, "invalidate", principal.user,
                            current.invalid_because)  # fmt: skip
@@ -685,7 +509,9 @@ class Approvals:
         """One request, with its votes and effective state."""
         with self.registry.db.read() as conn:
             row, version = self._request_row(conn, request_id, None)
-            gate = _gate(conn, version.system_id, version.system) or _default_gate(version.system)
+            gate = system_gate(conn, version.system_id, version.system) or default_gate(
+                version.system
+            )
             return _request(conn, row, version, gate)
 
     def requests(
@@ -711,16 +537,16 @@ class Approvals:
         with self.registry.db.read() as conn:
             if ref is not None:
                 query = query.where(r.model_version_id == self._locate(conn, ref, None).id)
-            versions: dict[int, _Version] = {}
+            versions: dict[int, VersionFacts] = {}
             gates: dict[int, Gate] = {}
             for row in conn.execute(query).all():
                 if row.model_version_id not in versions:
-                    versions[row.model_version_id] = _version(conn, row.model_version_id)
+                    versions[row.model_version_id] = version_facts(conn, row.model_version_id)
                 version = versions[row.model_version_id]
                 if version.system_id not in gates:
-                    gates[version.system_id] = _gate(
+                    gates[version.system_id] = system_gate(
                         conn, version.system_id, version.system
-                    ) or _default_gate(version.system)
+                    ) or default_gate(version.system)
                 request = _request(conn, row, version, gates[version.system_id])
                 if wanted is None or request.state in wanted:
                     out.append(request)
@@ -749,8 +575,10 @@ class Approvals:
             conn = change.conn
             version = self._locate(conn, ref, principal)
             principal.require(Permission.POLICY_OVERRIDE, version.system)
-            gate = _gate(conn, version.system_id, version.system) or _default_gate(version.system)
-            found = _newest_decision(conn, version.id, gate.policy_hash)
+            gate = system_gate(conn, version.system_id, version.system) or default_gate(
+                version.system
+            )
+            found = newest_decision(conn, version.id, gate.policy_hash)
             if found is None:
                 raise UsageError(
                     f"no policy decision is recorded for {version.ref}: nothing to override",
