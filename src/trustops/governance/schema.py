@@ -300,6 +300,11 @@ approval_overrides = sa.Table(
     sa.Column("created_by", sa.String(200), nullable=False),
 )
 
+# Identity and approval tables no statement may change or delete (0003's triggers): a gate's
+# history, every vote and every override stay as written; requests change state, tokens and
+# sessions end, so those are audited rather than frozen.
+APPROVALS_APPEND_ONLY = ("approval_gates", "approval_votes", "approval_overrides")
+
 
 # -- monitoring: predictions and labels (migration 0004, _upgrade_predictions) -
 
@@ -468,8 +473,58 @@ MONITORING_APPEND_ONLY = (
     "retraining_lineage",
 )
 
-
 # -- privacy: encryption keys, DP budgets (migration 0005, _upgrade_protection) -
+
+encryption_keys = sa.Table(  # key identifiers only: the key material never enters the store
+    "encryption_keys",
+    metadata,
+    sa.Column("key_id", sa.String(32), primary_key=True),  # HMAC-SHA256(key, label)[:16] hex
+    sa.Column("algorithm", sa.String(20), nullable=False),  # "AES-256-GCM"
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("retired_at", _TIME, nullable=True),  # set when a rotation away from it finished
+)
+
+key_rotations = sa.Table(
+    "key_rotations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("from_key", sa.String(32), nullable=True),  # None: plaintext artifacts encrypted
+    sa.Column("to_key", sa.ForeignKey("encryption_keys.key_id"), nullable=False),
+    sa.Column("rewritten", sa.Integer, nullable=True),  # artifacts re-encrypted, when finished
+    sa.Column("started_at", _TIME, nullable=False),
+    sa.Column("started_by", sa.String(200), nullable=False),
+    sa.Column("finished_at", _TIME, nullable=True),  # None: interrupted or running; resumable
+)
+
+privacy_budgets = sa.Table(  # one ledger per dataset (all versions hold the same people)
+    "privacy_budgets",
+    metadata,
+    sa.Column("dataset_id", sa.ForeignKey("datasets.id"), primary_key=True),
+    sa.Column("epsilon_total", sa.Float, nullable=False),
+    sa.Column("delta_total", sa.Float, nullable=False),
+    sa.Column("epsilon_spent", sa.Float, nullable=False),
+    sa.Column("delta_spent", sa.Float, nullable=False),
+    sa.Column("updated_at", _TIME, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+)
+
+dp_releases = sa.Table(  # every differentially private release, with what it cost
+    "dp_releases",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dataset_version_id", sa.ForeignKey("dataset_versions.id"), nullable=False),
+    sa.Column("statistic", sa.String(30), nullable=False),
+    sa.Column("mechanism", sa.String(20), nullable=False),
+    sa.Column("epsilon", sa.Float, nullable=False),
+    sa.Column("delta", sa.Float, nullable=False),
+    sa.Column("content", sa.Text, nullable=False),  # canonical JSON of the release
+    sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Index(None, "dataset_version_id"),
+)
+
+PROTECTION_APPEND_ONLY = ("dp_releases",)  # a release, once published, is never rewritten
 
 # -- privacy: usage, subject index, erasure, Art. 22 (0005, _upgrade_subjects) -
 
@@ -555,5 +610,7 @@ APPEND_ONLY = (
     "evidence",
     "stage_transitions",
     "policies",
+    *APPROVALS_APPEND_ONLY,
     *MONITORING_APPEND_ONLY,
+    *PROTECTION_APPEND_ONLY,
 )

@@ -140,6 +140,7 @@ actor = {actor}
 [store]
 # database_url = "postgresql://user@host:5432/trustops"   # default: SQLite in trustops.db
 artifacts = "artifacts"
+# encryption_key = "artifacts.key"   # AES-256-GCM at rest; start with `trustops privacy rotate-key`
 
 [audit]
 signing_key = "signing.key"

@@ -29,11 +29,90 @@ def downgrade() -> None:
 
 
 def _upgrade_protection() -> None:
-    pass
+    op.create_table(
+        "encryption_keys",
+        sa.Column("key_id", sa.String(length=32), nullable=False),
+        sa.Column("algorithm", sa.String(length=20), nullable=False),
+        sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("retired_at", sa.String(length=32), nullable=True),
+        sa.PrimaryKeyConstraint("key_id", name=op.f("pk_encryption_keys")),
+    )
+    op.create_table(
+        "key_rotations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("from_key", sa.String(length=32), nullable=True),
+        sa.Column("to_key", sa.String(length=32), nullable=False),
+        sa.Column("rewritten", sa.Integer(), nullable=True),
+        sa.Column("started_at", sa.String(length=32), nullable=False),
+        sa.Column("started_by", sa.String(length=200), nullable=False),
+        sa.Column("finished_at", sa.String(length=32), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["to_key"],
+            ["encryption_keys.key_id"],
+            name=op.f("fk_key_rotations_to_key_encryption_keys"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_key_rotations")),
+    )
+    op.create_table(
+        "privacy_budgets",
+        sa.Column("dataset_id", sa.Integer(), nullable=False),
+        sa.Column("epsilon_total", sa.Float(), nullable=False),
+        sa.Column("delta_total", sa.Float(), nullable=False),
+        sa.Column("epsilon_spent", sa.Float(), nullable=False),
+        sa.Column("delta_spent", sa.Float(), nullable=False),
+        sa.Column("updated_at", sa.String(length=32), nullable=False),
+        sa.Column("updated_by", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dataset_id"], ["datasets.id"], name=op.f("fk_privacy_budgets_dataset_id_datasets")
+        ),
+        sa.PrimaryKeyConstraint("dataset_id", name=op.f("pk_privacy_budgets")),
+    )
+    op.create_table(
+        "dp_releases",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("dataset_version_id", sa.Integer(), nullable=False),
+        sa.Column("statistic", sa.String(length=30), nullable=False),
+        sa.Column("mechanism", sa.String(length=20), nullable=False),
+        sa.Column("epsilon", sa.Float(), nullable=False),
+        sa.Column("delta", sa.Float(), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.String(length=32), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dataset_version_id"],
+            ["dataset_versions.id"],
+            name=op.f("fk_dp_releases_dataset_version_id_dataset_versions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dp_releases")),
+    )
+    op.create_index(
+        op.f("ix_dp_releases_dataset_version_id"), "dp_releases", ["dataset_version_id"]
+    )
+    _append_only("dp_releases")
+
+
+def _append_only(table: str) -> None:
+    """A release, once made, is public: its record is never changed (as 0001 does)."""
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for event in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            )
+    elif dialect == "postgresql":
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
+            f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION trustops_append_only()"
+        )
 
 
 def _downgrade_protection() -> None:
-    pass
+    op.drop_table("dp_releases")
+    op.drop_table("privacy_budgets")
+    op.drop_table("key_rotations")
+    op.drop_table("encryption_keys")
 
 
 # -- subjects -------------------------------------------------------------------
