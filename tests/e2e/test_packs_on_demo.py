@@ -54,7 +54,9 @@ def test_ecoa_finds_age_among_the_inputs(demo: Path) -> None:
 def test_gdpr_passes_on_the_recorded_basis_purposes_and_retention(demo: Path) -> None:
     code, decision = check(demo, "gdpr")
     found = effects(decision)
-    assert code == 0 and decision["outcome"] == "warn"
+    # three applicants asked to be erased: the model trained on them is to be retrained
+    assert code == 1 and decision["outcome"] == "fail"
+    assert found.pop("art17-retraining-after-erasure") == "fail"
     assert found.pop("art30-record-of-processing") == "warn"  # the demo records none
     assert set(found.values()) == {"pass"}
 

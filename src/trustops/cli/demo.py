@@ -371,6 +371,7 @@ def _govern(
     from rich.table import Table
     from sklearn.base import clone
 
+    from trustops.cli.demo_erasure import demo_settings, erasure_part
     from trustops.datasets import CREDIT_FEATURES
     from trustops.engines.files import write_table
     from trustops.governance import Registry, init_workspace, verify_export
@@ -387,9 +388,10 @@ def _govern(
     write_table(
         pa.Table.from_pandas(production, preserve_index=False), output / "production.parquet"
     )
-    # every read of the training data is recorded for this purpose (trustops.governance.usage)
-    purpose = {"purpose": "creditworthiness assessment"}
-    with Registry.open(settings=load_settings(workspace, env={}, overrides=purpose)) as reg:
+    # every read of the training data is recorded for its purpose (trustops.governance.usage),
+    # its applicant ids indexed by keyed hash for erasure requests (a key outside the store)
+    privacy = demo_settings(workspace)
+    with Registry.open(settings=load_settings(workspace, env={}, overrides=privacy)) as reg:
         system = reg.create_system(
             "credit-scoring",
             owner="credit risk team",
@@ -401,6 +403,7 @@ def _govern(
         train_v = reg.register_dataset(
             output / "train.parquet", system=system, purposes=["creditworthiness assessment"],
             lawful_basis="contract", personal_data=True, retention_days=5 * 365,
+            subject_column="applicant_id",
         )  # fmt: skip
         prod_v = reg.register_dataset(output / "production.parquet", system=system)
         (output / "model-v1.pkl").write_bytes(pickle.dumps(model))  # stored, never loaded
@@ -434,6 +437,7 @@ def _govern(
                       console)  # fmt: skip
         written = _documents(reg, output, system, v1, train_v)
         # Further parts of the tour, each in a module of its own (cli/demo_*.py), go here.
+        erasure_part(reg, system, output, console)  # three applicants ask to be erased
         entries = reg.audit.entries()
         exported = reg.audit.export(output / "audit.jsonl")
         in_store = reg.audit.verify()
