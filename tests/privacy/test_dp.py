@@ -107,9 +107,11 @@ def test_selection_rates_approach_the_exact_rates_at_large_epsilon() -> None:
         categories=["A", "B", "C"],
         epsilon=20.0,
     )
+    exact = {g: hired[groups == g].mean() for g in "ABC"}
     for g in "ABC":
-        exact = hired[groups == g].mean()
-        assert release.estimates[f"selection rate {g}"] == pytest.approx(exact, abs=0.01)
+        assert release.estimates[f"selection rate {g}"] == pytest.approx(exact[g], abs=0.01)
+        ratio = exact[g] / max(exact.values())
+        assert release.estimates[f"impact ratio {g}"] == pytest.approx(ratio, abs=0.03)
     assert release.epsilon <= 20.0
     assert all(v.scale == pytest.approx(1 / 20) for v in release.values)
     assert any("scale" in line and "epsilon" in line for line in release.lines())

@@ -33,12 +33,18 @@ def dp_release_part(reg: Any, system: str, dataset: Any, data: Path, console: Co
     )  # fmt: skip
     left = budget(reg, dataset.ref, system=system)
     assert left is not None
-    table = Table("group", "approval rate (DP)", "noise scale of each count")
+    table = Table("group", "approval rate (DP)", "impact ratio (DP)", "noise scale of each count")
     table.title = f"Differentially private release #{published.release_id}"
+    scale = published.values[0].scale
     for group in RACES:
         rate = published.estimates[f"selection rate {group}"]
-        scale = published.values[0].scale
-        table.add_row(group, "n/a" if rate is None else f"{rate:.3f}", f"{scale:.3g}")
+        ratio = published.estimates[f"impact ratio {group}"]
+        table.add_row(
+            group,
+            "n/a" if rate is None else f"{rate:.3f}",
+            "n/a" if ratio is None else f"{ratio:.2f}",
+            f"{scale:.3g}",
+        )
     console.print(table)
     console.print(
         f"{published.mechanism} noise (OpenDP), epsilon {published.epsilon:g} per release; "

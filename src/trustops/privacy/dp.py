@@ -31,7 +31,8 @@ Mechanisms (scales as OpenDP states them):
   (epsilon, delta) at the delta given (``make_zCDP_to_approxDP``).
 
 A mean is (noisy sum)/(noisy count) clamped to the bounds; a selection rate
-is (noisy selected)/(noisy selected + noisy not selected) clamped to [0, 1]:
+is (noisy selected)/(noisy selected + noisy not selected) clamped to [0, 1],
+and a group's impact ratio its rate over the highest group's rate:
 post-processing, which costs no privacy.
 
 These numbers are never for a NYC Local Law 144 bias audit: the law asks for
@@ -475,6 +476,11 @@ class _Builder:
                 selected = max(selected, 0.0)
                 total = selected + max(rejected, 0.0)
                 rates[f"selection rate {g}"] = None if total <= 0 else min(selected / total, 1.0)
+            known = [r for r in rates.values() if r is not None]
+            top = max(known, default=0.0)
+            for g in groups:  # the fairness summary, post-processed from the noisy rates
+                rate = rates[f"selection rate {g}"]
+                rates[f"impact ratio {g}"] = None if rate is None or top <= 0 else rate / top
             return rates
 
         return self._query(
