@@ -123,6 +123,14 @@ def test_missing_and_wrong_key_are_clear_errors(tmp_path: Path, store: ArtifactS
     assert store.read(digest) == DATA  # nothing was changed by the failed reads
 
 
+def test_plaintext_that_looks_like_an_envelope_is_plaintext(store: ArtifactStore) -> None:
+    data = b"TOE1" + bytes(100)  # the magic, then what could be a header
+    digest, _ = ArtifactStore(store.root or "").put_bytes(data)
+    assert store.read(digest) == data
+    store.verify(digest)
+    assert store.key_id_of(digest) is None
+
+
 def test_plaintext_artifacts_stay_readable_once_a_key_is_set(tmp_path: Path) -> None:
     plain = ArtifactStore(tmp_path / "store")
     digest, _ = plain.put_bytes(DATA)

@@ -190,6 +190,9 @@ class Keyring:
                 hint="set TRUSTOPS_ENCRYPTION_KEY (or store.encryption_key) to that key",
             ) from None
 
+    def knows(self, key_id: str) -> bool:
+        return key_id in self._by_id
+
     def with_key(self, key: EncryptionKey) -> Keyring:
         """This keyring with ``key`` as the current key (the others still readable)."""
         return Keyring(key, *self._by_id.values())
