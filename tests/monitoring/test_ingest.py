@@ -18,16 +18,12 @@ from trustops.governance import Registry
 from trustops.governance import schema as t
 from trustops.monitoring import ingest
 from trustops.monitoring.ingest import (
-    ARROW,
-    NDJSON,
-    PARQUET,
     DuplicateRecordError,
     IdempotencyError,
     InFlightError,
     Ingestion,
-    RecordError,
-    sensitive_columns,
 )
+from trustops.monitoring.records import ARROW, NDJSON, PARQUET, RecordError, sensitive_columns
 
 
 def record(i: int, **changes: Any) -> dict[str, Any]:

@@ -25,7 +25,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from trustops.core.access import Permission
-from trustops.monitoring.ingest import MEDIA_TYPES, InFlightError, Ingestion, IngestResponse
+from trustops.monitoring.ingest import InFlightError, Ingestion, IngestResponse
+from trustops.monitoring.records import MEDIA_TYPES
 from trustops.server.api import api_router
 from trustops.server.api.models import model_ref
 from trustops.server.api.schemas import NAME_PATTERN, Ref, SystemName
