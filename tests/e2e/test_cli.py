@@ -275,6 +275,7 @@ def test_demo_writes_reports(tmp_path: Path) -> None:
     # the chosen mitigation: a new version of the biased one that passes the policy
     assert mitigated.parent == "credit-scorer@1" and mitigated.trained_on == ["train@1"]
     assert mitigated.stage == "production" and not gate.blocked
+    assert "mitigation_comparison" in kinds
     assert "policy eeoc-four-fifths v1: PASS (model:credit-scoring/credit-scorer@3)" in (
         result.stdout
     )

@@ -240,7 +240,8 @@ def _transparency(
             f"time): accuracy {chosen.accuracy:.3f}, impact ratio {chosen.impact_ratio:.2f}, "
             f"policy {policy.name}: {chosen.policy_outcome}; the trade-off in mitigation.svg"
         )
-        _mitigated_version(reg, output, ref, chosen.method, estimator, train, policy, console)
+        _mitigated_version(reg, output, ref, chosen.method, estimator, train, policy, console,
+                           comparison=comparison)  # fmt: skip
     else:
         console.print(
             "no mitigation without disparate treatment raises the impact ratio and passes "
@@ -259,11 +260,12 @@ def _transparency(
 
 def _mitigated_version(
     reg: Any, output: Path, ref: str, method: str, estimator: Any, train: Any, policy: Any,
-    console: Console,
+    console: Console, *, comparison: Any,
 ) -> None:  # fmt: skip
     """Refit the chosen mitigation on the training data, register it as the next version
-    (parent: the biased one), record its fairness on the held-out applicants, gate it with
-    the policy (Registry.evaluate_policy, the one gate) and promote it when it passes."""
+    (parent: the biased one), record its fairness on the held-out applicants and the
+    comparison it was chosen from, gate it with the policy (Registry.evaluate_policy, the
+    one gate) and promote it when it passes."""
     import json
     import pickle
 
@@ -300,6 +302,7 @@ def _mitigated_version(
     )  # fmt: skip
     new_ref = f"{mitigated.system}/{mitigated.ref}"
     reg.record_evidence("fairness", new_ref, json.loads(to_json(report)))
+    reg.record_evidence("mitigation_comparison", new_ref, comparison.to_dict())
     reg.promote(new_ref, "staging")
     decision = reg.evaluate_policy(policy, new_ref)
     console.print(policy_table(decision))
