@@ -117,6 +117,7 @@ def _register() -> None:
         explain,
         fairness,
         mitigate,
+        monitor,
         policy,
         privacy,
         profiles,

@@ -7,6 +7,10 @@ Two shapes, both horizontal so that long group labels fit:
 - :func:`impact_ratio_chart`: one bar per group's impact ratio with the
   four-fifths line; bars under the line are red.
 
+And one over time, :func:`band_chart`: a value per window with its interval
+as a shaded band and the threshold as a dashed line (a disparity monitored
+window after window); breaching points are red.
+
 Numbers are written with fixed decimals, so the same inputs give the same bytes.
 
 Example:
@@ -20,7 +24,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-__all__ = ["impact_ratio_chart", "interval_chart"]
+__all__ = ["band_chart", "impact_ratio_chart", "interval_chart"]
 
 _LEFT, _WIDTH, _ROW = 200, 380, 24
 
@@ -125,5 +129,86 @@ def impact_ratio_chart(rows: Sequence[tuple[str, float | None]], *, threshold: f
         f'<line class="threshold" x1="{x(threshold):.1f}" y1="{top}" x2="{x(threshold):.1f}" '
         f'y2="{bottom}" stroke="#000" stroke-dasharray="5,4"/>'
     )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def band_chart(
+    points: Sequence[tuple[str, float | None, float | None, float | None, bool]],
+    *,
+    title: str,
+    threshold: float | None = None,
+) -> str:
+    """A series over windows: ``points`` are ``(label, value, low, high, breach)``.
+
+    The band joins the intervals of consecutive windows with values; a
+    window without a value leaves a gap. Breaching points are red.
+
+    Example:
+        >>> svg = band_chart([("d1", 0.9, 0.85, 0.95, False), ("d2", 0.7, 0.6, 0.78, True)],
+        ...                  title="selection_rate.ratio[race]", threshold=0.8)
+        >>> svg.count('class="point"'), 'class="threshold"' in svg
+        (2, True)
+    """
+    numbers = [v for _, *vals, _ in points for v in vals if v is not None]
+    if threshold is not None:
+        numbers.append(threshold)
+    lo, hi = _domain(numbers)
+    top, height, left, width = 24, 180, 50, _LEFT + _WIDTH - 30
+    step = width / max(1, len(points) - 1) if len(points) > 1 else 0.0
+
+    def x(i: int) -> float:
+        return left + step * i if len(points) > 1 else left + width / 2
+
+    def y(v: float) -> float:
+        return top + height * (1 - (v - lo) / (hi - lo))
+
+    parts = [_head(top + height + 40, title)]
+    parts.append(f'<text x="{left}" y="14" font-weight="bold">{html.escape(title)}</text>')
+    for i in range(5):
+        tick = lo + (hi - lo) * i / 4
+        parts.append(
+            f'<line x1="{left}" y1="{y(tick):.1f}" x2="{left + width}" y2="{y(tick):.1f}" '
+            f'stroke="#ddd"/><text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" '
+            f'fill="#555">{tick:.2f}</text>'
+        )
+    runs: list[list[int]] = [[]]
+    for i, (_, _, low, high, _) in enumerate(points):
+        if low is None or high is None:
+            runs.append([])
+        else:
+            runs[-1].append(i)
+    for run in runs:
+        if not run:
+            continue
+        upper = [f"{x(i):.1f},{y(points[i][3]):.1f}" for i in run]  # type: ignore[arg-type]
+        lower = [f"{x(i):.1f},{y(points[i][2]):.1f}" for i in reversed(run)]  # type: ignore[arg-type]
+        parts.append(
+            f'<polygon class="band" points="{" ".join(upper + lower)}" fill="#aed6f1" '
+            'fill-opacity="0.6" stroke="none"/>'
+        )
+    if threshold is not None:
+        parts.append(
+            f'<line class="threshold" x1="{left}" y1="{y(threshold):.1f}" x2="{left + width}" '
+            f'y2="{y(threshold):.1f}" stroke="#c0392b" stroke-dasharray="5,4"/>'
+            f'<text x="{left + width + 4}" y="{y(threshold) + 4:.1f}" fill="#c0392b">'
+            f"{threshold:g}</text>"
+        )
+    line = [f"{x(i):.1f},{y(v):.1f}" for i, (_, v, _, _, _) in enumerate(points) if v is not None]
+    if len(line) > 1:
+        parts.append(
+            f'<polyline points="{" ".join(line)}" fill="none" stroke="#1b4f72" stroke-width="1.5"/>'
+        )
+    for i, (label, value, _, _, breach) in enumerate(points):
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{top + height + 16}" text-anchor="middle" fill="#555">'
+            f"{html.escape(label)}</text>"
+        )
+        if value is not None:
+            colour = "#c0392b" if breach else "#1b4f72"
+            parts.append(
+                f'<circle class="point" cx="{x(i):.1f}" cy="{y(value):.1f}" r="3.5" '
+                f'fill="{colour}" data-value="{value:.6f}"/>'
+            )
     parts.append("</svg>")
     return "".join(parts)

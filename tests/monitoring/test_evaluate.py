@@ -1,0 +1,199 @@
+"""Window evaluation: fairness drift per window with intervals, drift, performance, and
+the same results whether the windows are evaluated at once or run by run."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from trustops.assess import assess_fairness
+from trustops.cli.demo_monitoring import DAY, START, degrading_log
+from trustops.errors import InputError, MissingColumnError
+from trustops.monitoring.config import ConfigError, build_config, parse_duration
+from trustops.monitoring.evaluate import MonitorState, evaluate, micros
+
+KEY = "fairness:selection_rate.ratio[race]"
+
+
+def config(**changes: Any) -> Any:
+    document = {
+        "monitor": "m",
+        "model": "scorer@1",
+        "window": {"kind": "time", "size": "1d"},
+        "columns": {"time": "timestamp", "prediction": "prediction", "label": "label",
+                    "sensitive": ["race"]},
+        "policy": "eeoc-four-fifths",
+        "persistence": 2,
+        "cooldown": "7d",
+        "fairness": {"bootstrap": 200, "seed": 3},
+    }  # fmt: skip
+    document.update(changes)
+    return build_config(document)
+
+
+END = START + 8 * DAY
+
+
+def test_fairness_drift_is_found_with_intervals_and_alerts_once() -> None:
+    log = degrading_log(seed=1)
+    result = evaluate(log, config(), now=END)
+    assert [w.window.count for w in result.windows] == [3000] * 8
+    checks = [next(c for c in w.checks if c.key == KEY) for w in result.windows]
+    assert all(c.low is not None and c.low <= c.value <= c.high for c in checks)  # type: ignore[operator]
+    statuses = [c.status for c in checks]
+    assert statuses[:3] == ["ok"] * 3 and statuses[-1] == "supported"
+    actions = [c.action for c in checks]
+    assert actions.count("send") == 1  # deduplicated: later breaches are suppressed
+    first = actions.index("send")
+    assert checks[first].reason in ("interval", "persistence")
+    assert all(a == "suppress" for a in actions[first + 1 :])
+
+
+def test_the_window_value_is_the_fairness_cores() -> None:
+    log = degrading_log(seed=2)
+    result = evaluate(log, config(), now=END)
+    day = log.filter(pc.less(log.column("timestamp"), pa.scalar(START + DAY)))
+    report = assess_fairness(day, y_true="prediction", y_pred="prediction", sensitive="race")
+    check = next(c for c in result.windows[0].checks if c.key == KEY)
+    assert check.value == pytest.approx(report.ratio("selection_rate"))
+    assert check.n == day.num_rows
+
+
+def test_running_day_by_day_gives_the_windows_of_one_run() -> None:
+    log = degrading_log(seed=3, days=5, per_day=800)
+    cfg = config(window={"kind": "time", "size": "1d", "lateness": "1h"})
+    at_once = evaluate(log, cfg, now=START + 5 * DAY + timedelta(hours=1))
+    state, windows = MonitorState(), []
+    for day in range(5):
+        now = START + (day + 1) * DAY + timedelta(hours=1)
+        seen = log.filter(pc.less(log.column("timestamp"), pa.scalar(now)))
+        run = evaluate(seen, cfg, now=now, state=state)
+        state = run.state
+        windows += run.windows
+    assert [w.to_dict() for w in windows] == [w.to_dict() for w in at_once.windows]
+    assert state == at_once.state
+
+
+def test_parquet_files_in_a_lake_equal_the_table(tmp_path: Path) -> None:
+    log = degrading_log(seed=4, days=3, per_day=500)
+    for i, part in enumerate(log.to_batches(max_chunksize=400)):
+        pq.write_table(pa.Table.from_batches([part]), tmp_path / f"part-{i}.parquet")
+    cfg = config()
+    from_files = evaluate(str(tmp_path / "*.parquet"), cfg, now=START + 3 * DAY)
+    in_memory = evaluate(log, cfg, now=START + 3 * DAY)
+    assert [w.to_dict() for w in from_files.windows] == [w.to_dict() for w in in_memory.windows]
+
+
+def test_an_empty_window_is_reported_and_has_no_data() -> None:
+    log = degrading_log(seed=5, days=3, per_day=300)
+    day2 = pc.and_(pc.greater_equal(log.column("timestamp"), pa.scalar(START + DAY)),
+                   pc.less(log.column("timestamp"), pa.scalar(START + 2 * DAY)))  # fmt: skip
+    result = evaluate(log.filter(pc.invert(day2)), config(), now=START + 3 * DAY)
+    middle = result.windows[1]
+    assert middle.window.empty and middle.window.count == 0
+    assert {c.status for c in middle.checks} == {"no_data"}
+    assert middle.to_dict()["window"]["start"] == "2026-11-02T00:00:00.000000Z"
+
+
+def test_late_records_are_counted_not_evaluated() -> None:
+    log = degrading_log(seed=6, days=2, per_day=200)
+    arrival = pc.add(log.column("timestamp"), pa.scalar(timedelta(hours=2)))
+    received = log.append_column("received_at", arrival)
+    cfg = config(
+        window={"kind": "time", "size": "1d", "lateness": "1h"},
+        columns={"time": "timestamp", "received": "received_at", "prediction": "prediction",
+                 "sensitive": ["race"]},
+    )  # fmt: skip
+    result = evaluate(received, cfg, now=START + 3 * DAY)
+    for w in result.windows:
+        assert 0 < w.window.late < 200  # those made in the day's last two hours minus one
+        assert w.window.count + w.window.late == 200
+
+
+def test_performance_uses_labelled_rows_with_a_wilson_interval() -> None:
+    log = degrading_log(seed=7, days=1, per_day=1000)
+    cfg = config(policy=None, checks=[
+        {"metric": "performance.accuracy", "op": ">=", "threshold": 0.95}])  # fmt: skip
+    (window,) = evaluate(log, cfg, now=START + DAY).windows
+    (check,) = window.checks
+    labelled = log.filter(pc.is_valid(log.column("label")))
+    right = pc.sum(pc.equal(labelled.column("label"), labelled.column("prediction"))).as_py()
+    assert check.n == labelled.num_rows
+    assert check.value == pytest.approx(right / labelled.num_rows)
+    assert check.low < check.value < check.high  # type: ignore[operator]
+    assert check.status == "supported"  # about 0.85, far under 0.95
+
+
+def test_drift_against_the_reference_profile() -> None:
+    from trustops.profiling import profile
+
+    log = degrading_log(seed=8, days=2, per_day=2000)
+    reference = profile(log.select(["income", "debt_ratio"]))
+    shifted = log.set_column(
+        log.schema.get_field_index("income"), "income", pc.multiply(log.column("income"), 0.5)
+    )
+    cfg = config(
+        policy=None, reference="ref.tprof",
+        columns={"time": "timestamp", "prediction": "prediction", "sensitive": ["race"],
+                 "features": ["income", "debt_ratio"]},
+        checks=[{"metric": "drift.share_drifted", "op": "<=", "threshold": 0.4}],
+    )  # fmt: skip
+    same = evaluate(log, cfg, now=START + 2 * DAY, reference=reference)
+    moved = evaluate(shifted, cfg, now=START + 2 * DAY, reference=reference)
+    assert [w.checks[0].status for w in same.windows] == ["ok", "ok"]
+    assert [w.checks[0].status for w in moved.windows] == ["supported", "supported"]
+    assert moved.windows[0].details["drift"]["drifted_columns"] == ["income"]
+
+
+def test_count_windows_alert_by_persistence() -> None:
+    # a steady impact ratio of about 0.78 in small windows: a breach no interval supports
+    log = degrading_log(seed=9, days=3, per_day=200, rates=(0.43,))
+    cfg = config(window={"kind": "count", "size": 200}, persistence=2)
+    result = evaluate(log, cfg, now=0)
+    checks = [next(c for c in w.checks if c.key == KEY) for w in result.windows]
+    assert [c.status for c in checks] == ["breach"] * 3
+    assert [c.action for c in checks] == ["none", "send", "suppress"]
+    assert checks[1].reason == "persistence" and checks[1].run == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"window": {"kind": "hourly"}}, r"window\.kind"),
+        ({"window": {"kind": "time", "size": "1 fortnight"}}, r"window\.size"),
+        ({"window": {"kind": "count", "size": 0}}, r"window\.size"),
+        ({"persistence": 0}, "persistence"),
+        ({"checks": [{"metric": "fairness.selection_rate.ratio", "op": "==", "threshold": 1}]},
+         r"checks\[0\]\.op"),
+        ({"checks": [{"metric": "fairness.selection_rate", "op": ">=", "threshold": 1}]},
+         r"checks\[0\]\.metric"),
+        ({"channels": [{"type": "pager"}]}, r"channels\[0\]\.type"),
+        ({"channels": [{"type": "webhook", "url": "ftp://x"}]}, r"channels\[0\]\.url"),
+        ({"triggers": [{"command": "python retrain.py"}]}, r"triggers\[0\]\.command"),
+        ({"colour": "red"}, "colour"),
+    ],
+)  # fmt: skip
+def test_bad_configurations_name_the_field(change: dict[str, Any], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        config(**change)
+
+
+def test_bad_logs_name_the_column() -> None:
+    log = degrading_log(seed=10, days=1, per_day=50)
+    with pytest.raises(MissingColumnError, match="race"):
+        evaluate(log.drop_columns(["race"]), config(), now=END)
+    with pytest.raises(InputError, match="timestamp"):
+        evaluate(log.set_column(1, "timestamp", pa.array(["yesterday"] * 50)), config(), now=END)
+
+
+def test_durations_and_times() -> None:
+    assert parse_duration("90s") == 90 and parse_duration("2w") == 1_209_600
+    with pytest.raises(ConfigError):
+        parse_duration("-1h")
+    assert micros(START) == int(START.timestamp()) * 1_000_000
