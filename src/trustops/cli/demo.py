@@ -240,7 +240,8 @@ def _transparency(
             f"time): accuracy {chosen.accuracy:.3f}, impact ratio {chosen.impact_ratio:.2f}, "
             f"policy {policy.name}: {chosen.policy_outcome}; the trade-off in mitigation.svg"
         )
-        _mitigated_version(reg, output, ref, chosen.method, estimator, train, policy, console)
+        _mitigated_version(reg, output, ref, chosen.method, estimator, train, policy, console,
+                           comparison=comparison)  # fmt: skip
     else:
         console.print(
             "no mitigation without disparate treatment raises the impact ratio and passes "
@@ -259,11 +260,12 @@ def _transparency(
 
 def _mitigated_version(
     reg: Any, output: Path, ref: str, method: str, estimator: Any, train: Any, policy: Any,
-    console: Console,
+    console: Console, *, comparison: Any,
 ) -> None:  # fmt: skip
     """Refit the chosen mitigation on the training data, register it as the next version
-    (parent: the biased one), record its fairness on the held-out applicants, gate it with
-    the policy (Registry.evaluate_policy, the one gate) and promote it when it passes."""
+    (parent: the biased one), record its fairness on the held-out applicants and the
+    comparison it was chosen from, gate it with the policy (Registry.evaluate_policy, the
+    one gate) and promote it when it passes."""
     import json
     import pickle
 
@@ -300,6 +302,7 @@ def _mitigated_version(
     )  # fmt: skip
     new_ref = f"{mitigated.system}/{mitigated.ref}"
     reg.record_evidence("fairness", new_ref, json.loads(to_json(report)))
+    reg.record_evidence("mitigation_comparison", new_ref, comparison.to_dict())
     reg.promote(new_ref, "staging")
     decision = reg.evaluate_policy(policy, new_ref)
     console.print(policy_table(decision))
@@ -371,6 +374,7 @@ def _govern(
     from rich.table import Table
     from sklearn.base import clone
 
+    from trustops.cli.demo_erasure import demo_settings, erasure_part
     from trustops.cli.demo_monitoring import monitoring_part
     from trustops.datasets import CREDIT_FEATURES
     from trustops.engines.files import write_table
@@ -388,9 +392,10 @@ def _govern(
     write_table(
         pa.Table.from_pandas(production, preserve_index=False), output / "production.parquet"
     )
-    # every read of the training data is recorded for this purpose (trustops.governance.usage)
-    purpose = {"purpose": "creditworthiness assessment"}
-    with Registry.open(settings=load_settings(workspace, env={}, overrides=purpose)) as reg:
+    # every read of the training data is recorded for its purpose (trustops.governance.usage),
+    # its applicant ids indexed by keyed hash for erasure requests (a key outside the store)
+    privacy = demo_settings(workspace)
+    with Registry.open(settings=load_settings(workspace, env={}, overrides=privacy)) as reg:
         system = reg.create_system(
             "credit-scoring",
             owner="credit risk team",
@@ -402,6 +407,7 @@ def _govern(
         train_v = reg.register_dataset(
             output / "train.parquet", system=system, purposes=["creditworthiness assessment"],
             lawful_basis="contract", personal_data=True, retention_days=5 * 365,
+            subject_column="applicant_id",
         )  # fmt: skip
         prod_v = reg.register_dataset(output / "production.parquet", system=system)
         (output / "model-v1.pkl").write_bytes(pickle.dumps(model))  # stored, never loaded
@@ -436,6 +442,7 @@ def _govern(
         written = _documents(reg, output, system, v1, train_v)
         # Further parts of the tour, each in a module of its own (cli/demo_*.py), go here.
         monitoring_part(reg, output, f"{system}/{v1.ref}", console)  # monitoring.html
+        erasure_part(reg, system, output, console)  # three applicants ask to be erased
         entries = reg.audit.entries()
         exported = reg.audit.export(output / "audit.jsonl")
         in_store = reg.audit.verify()
