@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -382,7 +382,8 @@ class FourEyes(RuleBasedStateMachine):
         self.ref = self.world.new_version(evaluate=False)
         self.artifact = self.world.registry.model(self.ref).artifact_hash
         self.evidence = 0  # evidence records about the version
-        self.decided_at: int | None = None  # evidence count when the newest decision was made
+        self.world.registry.evaluate_policy(PASSING, self.ref)
+        self.decided_at: int | None = 0  # evidence count when the newest decision was made
         self.requests: list[ModelRequest] = []
         self.in_production = False
 
@@ -425,7 +426,22 @@ class FourEyes(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.requests))
     @rule(user=st.sampled_from(sorted(DECIDERS | {"dan"})), approve=st.booleans(), data=st.data())
     def vote(self, user: str, approve: bool, data: st.DataObject) -> None:
-        target = data.draw(st.sampled_from(self.requests))
+        self._vote(data.draw(st.sampled_from(self.requests)), user, approve)
+
+    @precondition(lambda self: bool(self.requests))
+    @rule(
+        reviewer=st.sampled_from(["rita", "rob", "root"]),
+        officer=st.sampled_from(["carl", "cora"]),
+        then_promote=st.booleans(),
+    )
+    def review_the_newest(self, reviewer: str, officer: str, then_promote: bool) -> None:
+        """A reviewer and a compliance officer both approve the newest request (and promote)."""
+        self._vote(self.requests[-1], reviewer, True)
+        self._vote(self.requests[-1], officer, True)
+        if then_promote and not self.in_production:
+            self.promote()
+
+    def _vote(self, target: ModelRequest, user: str, approve: bool) -> None:
         expected: type[Exception] | None = None
         if user not in DECIDERS:
             expected = AccessDenied
@@ -454,6 +470,7 @@ class FourEyes(RuleBasedStateMachine):
             target.state = "rejected"
         elif {"reviewer", "compliance_officer"} <= roles:
             target.state = "approved"
+            event("a request was approved")
         assert result.state == target.state
 
     @rule()
@@ -487,6 +504,7 @@ class FourEyes(RuleBasedStateMachine):
             assert not expected
             return
         assert expected, "promoted through a closed gate"
+        event("promoted through an open gate")
         self.in_production = True
 
     @invariant()
@@ -501,7 +519,7 @@ def test_four_eyes_state_machine(registry: Registry) -> None:
     world = _world(registry)
     world.approvals.set_gate("credit", PASSING)
     FourEyes.world = world
-    FourEyes.TestCase.settings = settings(max_examples=15, stateful_step_count=15, deadline=None)
+    FourEyes.TestCase.settings = settings(max_examples=12, stateful_step_count=25, deadline=None)
     from hypothesis.stateful import run_state_machine_as_test
 
     run_state_machine_as_test(FourEyes, settings=FourEyes.TestCase.settings)
