@@ -24,6 +24,7 @@ from trustops.mitigation import (
     ReweighingClassifier,
     ThresholdOptimizer,
     compare_methods,
+    mitigator,
 )
 from trustops.mitigation.compare import DISPARATE_TREATMENT, METHODS, pareto_front
 from trustops.policy import load_policy, load_policy_text
@@ -191,6 +192,32 @@ def test_forbid_disparate_treatment_and_a_policy_forbidding_it(credit: pd.DataFr
     )
     decided = compare_methods(credit, policy=no_race, **common)
     assert [r.policy_outcome for r in decided.results] == ["pass", "fail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "kind"),
+    [
+        ("none", "LogisticRegression"),
+        ("reweighing", "ReweighingClassifier"),
+        ("resampling", "ResamplingClassifier"),
+        ("exponentiated_gradient", "ExponentiatedGradientClassifier"),
+        ("grid_search", "GridSearchClassifier"),
+        ("threshold", "ThresholdOptimizer"),
+    ],
+)
+def test_mitigator_builds_the_method_a_comparison_runs(method: str, kind: str) -> None:
+    built = mitigator(method, LogisticRegression(), sensitive=["race"], seed=3)
+    assert type(built).__name__ == kind
+    assert bool(getattr(built, "uses_protected_attribute_at_decision", False)) == (
+        method == "threshold"
+    )
+
+
+def test_mitigator_refuses_unknown_names() -> None:
+    with pytest.raises(UsageError, match="unknown mitigation method 'magic'"):
+        mitigator("magic", LogisticRegression(), sensitive="race")
+    with pytest.raises(UsageError, match="constraint must be one of"):
+        mitigator("grid_search", LogisticRegression(), sensitive="race", constraint="parity")
 
 
 def test_bad_input(credit: pd.DataFrame) -> None:

@@ -280,6 +280,14 @@ def test_reasons_record_refuses_another_file(
         assert reg.evidence(subject=reg.model(registered)) == []
 
 
+def test_reasons_name_a_feature_the_data_lacks(files: dict[str, Path], here: Path) -> None:
+    frame = pd.read_csv(files["credit.csv"]).drop(columns=["zip_score"])
+    frame.to_csv(here / "short.csv", index=False)
+    result = run("reasons", "--model", files["lr.joblib"], "--data", "short.csv",
+                 "--dictionary", files["codes.json"])  # fmt: skip
+    fails_with(result, "zip_score")
+
+
 def test_reasons_for_an_unnamed_model_check_the_column_count(
     files: dict[str, Path], here: Path
 ) -> None:
