@@ -116,3 +116,35 @@ def test_four_eyes_from_the_terminal(project: Path) -> None:
                       ("carl", "approval.approved")]  # fmt: skip
     ok("approvals", "gate", "remove", "credit")
     assert "no gate" in ok("approvals", "status", "model@1")
+
+
+def test_overrides_and_refusals_from_the_terminal(project: Path) -> None:
+    (project / "strict.yaml").write_text(
+        "policy: strict\napprovals: {compliance_officer: 1}\n"
+        "rules:\n  - {id: card, kind: field, field: model.parameters.card}\n"
+    )
+    dan = ok("admin", "create", "dan", "--role", "data_scientist", "--system", "credit").strip()
+    carl = ok("admin", "create", "carl", "--role", "compliance_officer", "--system", "credit")
+    carl = carl.strip()
+    result = run("approvals", "gate", "set", "credit", "strict.yaml", token=dan)
+    assert result.exit_code == 2 and "dan may not gate:set" in result.stderr
+    ok("approvals", "gate", "set", "credit", "strict.yaml", token=carl)
+    assert json.loads(ok("approvals", "gate", "show", "credit", "--json"))["requirements"] == {
+        "compliance_officer": 1
+    }
+    result = run("check", "--policy", "strict.yaml", "--model", "model@1")
+    assert result.exit_code == 1  # the decision fails, and is recorded
+    result = run("approvals", "override", "model@1", "--justification", "too short", token=carl)
+    assert result.exit_code == 2 and "justification" in result.stderr
+    result = run("approvals", "override", "model@1", "--justification", "x" * 30, token=dan)
+    assert result.exit_code == 2 and "policy:override" in result.stderr
+    out = ok("approvals", "override", "model@1", "--justification",
+             "the card is filed with the regulator on paper", token=carl)  # fmt: skip
+    assert out.startswith("override 1")
+    ok("approvals", "request", "model@1", token=dan)
+    ok("approvals", "approve", "1", "--comment", "ok", token=carl)
+    ok("promote", "model@1", "--to", "staging")
+    ok("promote", "model@1", "--to", "production")
+    assert "withdraw" not in ok("approvals", "list", "--all")
+    result = run("approvals", "withdraw", "1", token=carl)
+    assert result.exit_code == 2 and "only dan" in result.stderr
