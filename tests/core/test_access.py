@@ -24,6 +24,9 @@ EXPECTED = {
     P.SYSTEM_CREATE: {"admin"},
     P.USER_ADMIN: {"admin"},
     P.PREDICTION_WRITE: {"data_scientist", "reviewer", "compliance_officer", "admin"},
+    P.ERASURE_REQUEST: {"compliance_officer", "admin"},
+    P.REVIEW_REQUEST: {"data_scientist", "reviewer", "compliance_officer"},
+    P.REVIEW_DECIDE: {"reviewer", "compliance_officer"},
 }
 
 

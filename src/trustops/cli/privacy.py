@@ -175,3 +175,110 @@ def subject_key_command(
         raise UsageError(f"{path} exists: a new key would orphan the subject index built with it")
     create_subject_key(path)
     typer.echo(f"wrote {path} (keep a copy outside this machine: lost, it cannot be re-made)")
+
+
+review_app = typer.Typer(
+    help="Human review of automated decisions (GDPR Art. 22): request, queue, decide.",
+    no_args_is_help=True,
+)
+privacy_app.add_typer(review_app, name="review")
+
+
+def _show_review(found: object, as_json: bool) -> None:
+    data = found.to_dict()  # type: ignore[attr-defined]
+    if as_json:
+        print_json(data)
+        return
+    reviewer = data["reviewer"] or "unassigned"
+    outcome = f", {data['outcome']} by {data['decided_by']}" if data["outcome"] else ""
+    typer.echo(
+        f"review {data['id']}: {data['model']} prediction {data['prediction_id']} — "
+        f"{data['status']} ({reviewer}{outcome})"
+    )
+
+
+@review_app.command("request")
+def review_request_command(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Option("--model", help="SYSTEM/NAME@VERSION that decided.")],
+    prediction_id: Annotated[str, typer.Option("--prediction-id", help="The decision's id.")],
+    statement: Annotated[
+        str | None, typer.Option("--statement", help="The person's view (kept out of the log).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Record a request for human review of an automated decision (its prediction id).
+
+    Example: trustops privacy review request --model credit-scoring/scorer@1 --prediction-id 17
+    """
+    from trustops.privacy.review import request_review
+
+    with registry_from(ctx) as reg:
+        found = request_review(reg, model=model, prediction_id=prediction_id, statement=statement)
+    _show_review(found, as_json)
+
+
+@review_app.command("list")
+def review_list_command(
+    ctx: typer.Context,
+    system: Annotated[str | None, typer.Option("--system", help="Only this system's.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="open, assigned or decided.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The reviewers' queue: review requests, oldest first."""
+    from trustops.privacy.review import reviews
+
+    with registry_from(ctx) as reg:
+        found = reviews(reg, system=system, status=status)
+    if as_json:
+        print_json([r.to_dict() for r in found])
+        return
+    for r in found:
+        _show_review(r, False)
+
+
+@review_app.command("show")
+def review_show_command(
+    ctx: typer.Context,
+    request_id: Annotated[int, typer.Argument(help="The review request's number.")],
+) -> None:
+    """A request with the explanation evidence at hand (JSON)."""
+    from trustops.privacy.review import review, review_evidence
+
+    with registry_from(ctx) as reg:
+        found = review(reg, request_id)
+        evidence = review_evidence(reg, request_id)
+    print_json({**found.to_dict(), "evidence_at_hand": evidence})
+
+
+@review_app.command("assign")
+def review_assign_command(
+    ctx: typer.Context,
+    request_id: Annotated[int, typer.Argument(help="The review request's number.")],
+    reviewer: Annotated[str, typer.Option("--reviewer", help="Who reviews it.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Route a request to a reviewer."""
+    from trustops.privacy.review import assign_review
+
+    with registry_from(ctx) as reg:
+        found = assign_review(reg, request_id, reviewer)
+    _show_review(found, as_json)
+
+
+@review_app.command("decide")
+def review_decide_command(
+    ctx: typer.Context,
+    request_id: Annotated[int, typer.Argument(help="The review request's number.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="upheld, overturned or amended.")],
+    rationale: Annotated[str, typer.Option("--rationale", help="Why (kept out of the log).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Record the human reviewer's decision, with the evidence at hand (the actor decides)."""
+    from trustops.privacy.review import decide_review
+
+    with registry_from(ctx) as reg:
+        found = decide_review(reg, request_id, outcome=outcome, rationale=rationale)
+    _show_review(found, as_json)

@@ -81,6 +81,9 @@ class Permission(StrEnum):
     AUDIT_CHECKPOINT = "audit:checkpoint"
     USER_ADMIN = "user:admin"  # users, tokens, memberships
     PREDICTION_WRITE = "prediction:write"  # log predictions and labels of a system's models
+    ERASURE_REQUEST = "erasure:request"  # GDPR Art. 17: find and mark the data and models
+    REVIEW_REQUEST = "review:request"  # GDPR Art. 22: file a person's request for human review
+    REVIEW_DECIDE = "review:decide"  # read the review queue, assign and decide requests
 
 
 P = Permission
@@ -91,8 +94,10 @@ _BUILD = frozenset(
 
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.VIEWER: _READ,
-    Role.DATA_SCIENTIST: _READ | _BUILD | {P.POLICY_EVALUATE, P.APPROVAL_REQUEST},
-    Role.REVIEWER: _READ | _BUILD | {P.POLICY_EVALUATE, P.APPROVAL_DECIDE},
+    Role.DATA_SCIENTIST: _READ | _BUILD | {P.POLICY_EVALUATE, P.APPROVAL_REQUEST, P.REVIEW_REQUEST},
+    Role.REVIEWER: _READ
+    | _BUILD
+    | {P.POLICY_EVALUATE, P.APPROVAL_DECIDE, P.REVIEW_REQUEST, P.REVIEW_DECIDE},
     Role.COMPLIANCE_OFFICER: _READ
     | _BUILD
     | {
@@ -102,6 +107,9 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.GATE_SET,
         P.MODEL_ROLLBACK,
         P.AUDIT_CHECKPOINT,
+        P.ERASURE_REQUEST,
+        P.REVIEW_REQUEST,
+        P.REVIEW_DECIDE,
     },
     Role.ADMIN: _READ
     | _BUILD
@@ -112,6 +120,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         P.AUDIT_CHECKPOINT,
         P.SYSTEM_CREATE,
         P.USER_ADMIN,
+        P.ERASURE_REQUEST,
     },
 }
 """Each role's permissions; anything not listed is refused (deny by default)."""

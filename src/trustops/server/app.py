@@ -52,6 +52,7 @@ API_AREAS: tuple[str, ...] = (
     "reports",
     "users",
     "predictions",
+    "privacy",
 )
 """Modules of :mod:`trustops.server.api`, each with a ``router``, mounted under ``/api/v1``."""
 
