@@ -90,6 +90,14 @@ def _examples(ids: dict[str, str]) -> list[Example]:
         ),
         Example("GET", "/api/v1/systems/{system}/models/{ref}/page", f"{a}/models/scorer@1/page"),
         Example("GET", "/api/v1/policies/packs", "/api/v1/policies/packs"),
+        Example("GET", "/api/v1/policies/packs/{pack}", "/api/v1/policies/packs/eeoc-four-fifths"),
+        Example(
+            "POST",
+            "/api/v1/policies/validate",
+            "/api/v1/policies/validate",
+            json={"policy": POLICY},
+        ),
+        Example("GET", "/api/v1/policies", "/api/v1/policies"),
         Example(
             "POST",
             "/api/v1/systems/{system}/models/{ref}/decisions",
@@ -124,6 +132,11 @@ def _examples(ids: dict[str, str]) -> list[Example]:
         ),
         Example(
             "POST",
+            "/api/v1/approvals/{request_id}/withdraw",
+            f"/api/v1/approvals/{ids['withdrawable']}/withdraw",
+        ),
+        Example(
+            "POST",
             "/api/v1/systems/{system}/models/{ref}/overrides",
             f"{a}/models/scorer@1/overrides",
             json={"justification": "the failing rule does not apply to this use, see memo 12"},
@@ -147,6 +160,37 @@ def _examples(ids: dict[str, str]) -> list[Example]:
             f"{a}/datasets/train@1/reports/datasheet",
         ),
         Example("GET", "/api/v1/systems/{system}/reports/gdpr-art30", f"{a}/reports/gdpr-art30"),
+        Example("GET", "/api/v1/systems/{system}/privacy/usage", f"{a}/privacy/usage"),
+        Example("GET", "/api/v1/systems/{system}/privacy/record", f"{a}/privacy/record"),
+        Example(
+            "POST",
+            "/api/v1/privacy/erasure",
+            "/api/v1/privacy/erasure",
+            json={"subject_ids": ["s-1"], "dry_run": True},
+        ),
+        Example("GET", "/api/v1/privacy/erasure", "/api/v1/privacy/erasure"),
+        Example(
+            "POST",
+            "/api/v1/systems/{system}/reviews",
+            f"{a}/reviews",
+            json={"model": "scorer@1", "prediction_id": "p-2"},
+        ),
+        Example("GET", "/api/v1/systems/{system}/reviews", f"{a}/reviews"),
+        Example(
+            "GET", "/api/v1/systems/{system}/reviews/{request_id}", f"{a}/reviews/{ids['review']}"
+        ),
+        Example(
+            "POST",
+            "/api/v1/systems/{system}/reviews/{request_id}/assign",
+            f"{a}/reviews/{ids['review']}/assign",
+            json={"reviewer": "reviewer"},
+        ),
+        Example(
+            "POST",
+            "/api/v1/systems/{system}/reviews/{request_id}/decision",
+            f"{a}/reviews/{ids['review']}/decision",
+            json={"outcome": "upheld", "rationale": "the decision stands: checked the inputs"},
+        ),
         Example("GET", "/api/v1/users", "/api/v1/users"),
         Example("POST", "/api/v1/users", "/api/v1/users", json={"name": "newcomer"}),
         Example(
@@ -184,7 +228,10 @@ def _examples(ids: dict[str, str]) -> list[Example]:
 
 
 TEMPLATES = {
-    (e.method, e.template) for e in _examples({"request": "1", "ghost_token": "t", "seq": "0"})
+    (e.method, e.template)
+    for e in _examples(
+        {"request": "1", "ghost_token": "t", "seq": "0", "withdrawable": "2", "review": "1"}
+    )
 }
 MEMBERS = {
     "viewer": Role.VIEWER,
@@ -236,7 +283,7 @@ def world(module_server: LiveServer) -> Iterator[World]:
         "/api/v1/systems/alpha/datasets", data={"name": "train"}, files={"file": ("t.csv", CSV)}
     )
     assert upload.status_code == 201, upload.text
-    for name in ("scorer", "other"):
+    for name in ("scorer", "other", "third"):
         model = scientist.post(
             "/api/v1/systems/alpha/models",
             data={"name": name, "trained_on": ["train@1"]},
@@ -245,8 +292,19 @@ def world(module_server: LiveServer) -> Iterator[World]:
         assert model.status_code == 201, model.text
     request = scientist.post("/api/v1/systems/alpha/models/scorer@1/approvals", json={})
     assert request.status_code == 201, request.text
+    withdrawable = scientist.post("/api/v1/systems/alpha/models/third@1/approvals", json={})
+    assert withdrawable.status_code == 201, withdrawable.text
+    review = scientist.post(
+        "/api/v1/systems/alpha/reviews", json={"model": "scorer@1", "prediction_id": "p-1"}
+    )
+    assert review.status_code == 200, review.text
     created = server.registry().audit.entries(action="system.created", subject="system:alpha")
-    ids = {"request": str(request.json()["id"]), "ghost_token": ghost_token}
+    ids = {
+        "request": str(request.json()["id"]),
+        "withdrawable": str(withdrawable.json()["id"]),
+        "ghost_token": ghost_token,
+        "review": str(review.json()["id"]),
+    }
     yield World(server, tokens, {**ids, "seq": str(created[0].seq)})
 
 
@@ -286,6 +344,8 @@ def _expected(caller: str, example: Example, access: Any) -> set[int] | None:
     scoped = "{system}" in example.template
     if caller == "admin":
         allowed = allows(Role.ADMIN, permission)
+        if example.template == "/api/v1/approvals/{request_id}/withdraw":
+            return {403}  # the administrator did not ask
         if allowed and example.template == "/api/v1/systems/{system}/members/{user}":
             return None
         return None if allowed else {403}
@@ -300,6 +360,8 @@ def _expected(caller: str, example: Example, access: Any) -> set[int] | None:
         if example.template == "/api/v1/audit/entries/{seq}/proof":
             return {404}  # the entry is about alpha
         return None
+    if example.template == "/api/v1/approvals/{request_id}/withdraw":
+        return None if caller == "scientist" else {403}  # only the submitter withdraws
     role = MEMBERS[caller]
     if not allows(role, permission):
         return {403}

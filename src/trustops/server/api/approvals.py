@@ -171,6 +171,15 @@ def decide(request_id: RequestId, body: DecisionIn, caller: Decider) -> Approval
 
 
 @router.post(
+    "/approvals/{request_id}/withdraw",
+    summary="Take back your own request (pending or approved)",
+)
+def withdraw(request_id: RequestId, caller: Requester) -> ApprovalOut:
+    request = _approvals(caller).withdraw(request_id, principal=caller.principal)
+    return ApprovalOut(**request.to_dict())
+
+
+@router.post(
     "/systems/{system}/models/{ref}/overrides",
     status_code=201,
     summary="Override the failing policy decision on a version, with a written justification",

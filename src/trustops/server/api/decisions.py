@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Path
 from pydantic import Field, model_validator
 
 from trustops.core.access import Permission
@@ -80,6 +80,41 @@ def packs(caller: Reader) -> list[str]:
     from trustops.policy import pack_names
 
     return pack_names()
+
+
+@router.get("/policies/packs/{pack}", summary="A shipped policy pack's YAML")
+def pack(
+    pack: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$")], caller: Reader
+) -> dict[str, str]:
+    from trustops.governance import NotFoundError
+    from trustops.policy import pack_names, pack_path
+
+    if pack not in pack_names():
+        raise NotFoundError(f"no policy pack {pack!r}")
+    return {"name": pack, "yaml": pack_path(pack).read_text("utf-8")}
+
+
+class PolicyIn(Body):
+    policy: PolicyText = Field(description="A policy document, as YAML (or JSON) text.")
+
+
+@router.post(
+    "/policies/validate",
+    summary="Check a policy document: its name, version, hash and rules, or what is wrong",
+)
+def validate(body: PolicyIn, caller: Reader) -> dict[str, Any]:
+    policy = load(None, body.policy)
+    return {
+        "name": policy.name,
+        "version": policy.version,
+        "hash": policy.hash,
+        "rules": [rule.id for rule in policy.rules],
+    }
+
+
+@router.get("/policies", summary="Every policy version used in a recorded decision")
+def policies(caller: Reader) -> list[dict[str, Any]]:
+    return caller.registry.policies()
 
 
 @router.post(
