@@ -51,6 +51,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -109,18 +110,17 @@ class FF1:
     def __init__(self, key: bytes, radix: int) -> None:
         if not 2 <= radix <= 65536:
             raise InputError(f"FF1 radix must be in [2, 65536], not {radix}")
-        self._ecb = Cipher(algorithms.AES(key), modes.ECB())
+        # one ECB context for every block (ECB keeps no state between blocks): FF1's
+        # PRF is CBC-MAC with a zero IV, chained here by XOR on integers
+        self._aes = Cipher(algorithms.AES(key), modes.ECB()).encryptor().update
         self.radix = radix
 
-    def _aes(self, block: bytes) -> bytes:
-        enc = self._ecb.encryptor()
-        return enc.update(block) + enc.finalize()
-
     def _prf(self, data: bytes) -> bytes:
-        y = bytes(16)
+        y = 0
         for i in range(0, len(data), 16):
-            y = self._aes(bytes(a ^ b for a, b in zip(y, data[i : i + 16], strict=True)))
-        return y
+            block = (y ^ int.from_bytes(data[i : i + 16], "big")).to_bytes(16, "big")
+            y = int.from_bytes(self._aes(block), "big")
+        return y.to_bytes(16, "big")
 
     def _num(self, x: Sequence[int]) -> int:
         n = 0
@@ -141,7 +141,7 @@ class FF1:
         s = r
         j = 1
         while len(s) < d:
-            s += self._aes(bytes(a ^ c for a, c in zip(r, j.to_bytes(16, "big"), strict=True)))
+            s += self._aes((int.from_bytes(r, "big") ^ j).to_bytes(16, "big"))
             j += 1
         return int.from_bytes(s[:d], "big")
 
@@ -220,6 +220,12 @@ def _int_to_mixed(n: int, radices: Sequence[int]) -> list[int]:
     return out
 
 
+@functools.lru_cache(maxsize=4)
+def _binary_ff1(secret: bytes) -> FF1:
+    """FF1 over bits under ``k_fpe`` (kept for the next value of the same column)."""
+    return FF1(_subkey(EncryptionKey(secret), b"trustops pseudonym ff1"), 2)
+
+
 def _permute(value: str, key: EncryptionKey, column: str, *, inverse: bool) -> str:
     kinds, radices, numerals = _layout(value)
     domain = math.prod(radices)
@@ -230,7 +236,7 @@ def _permute(value: str, key: EncryptionKey, column: str, *, inverse: bool) -> s
             hint="use the hmac method for short codes",
         )
     bits = (domain - 1).bit_length()
-    ff1 = FF1(_subkey(key, b"trustops pseudonym ff1"), 2)
+    ff1 = _binary_ff1(key.secret)
     tweak = hashlib.sha256(json.dumps([column, kinds], ensure_ascii=False).encode("utf-8")).digest()
     x = _mixed_to_int(numerals, radices)
     step = ff1.decrypt if inverse else ff1.encrypt
