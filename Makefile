@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/trustops demo --output demo-output
+	$(VENV)/bin/trustops demo --output demo-output --serve
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -29,11 +29,17 @@ lint: $(STAMP)
 # streaming; Spark): about 30 minutes; `bench/drift_bench.py --quick` is a smoke run.
 # Governance (audited actions/s on SQLite and PostgreSQL, verifying a 1M-entry audit
 # log, proofs): about 5 minutes; `bench/governance_bench.py --quick` is a smoke run.
+# Server (model page, decision list, register, approve over HTTP on SQLite and PostgreSQL):
+# about 5 minutes; `bench/server_bench.py --quick` is a smoke run.
+# Monitoring (prediction ingestion over HTTP into SQLite, single-post latency at 200/s):
+# about 2 minutes; `bench/monitoring_bench.py --quick` is a smoke run.
 bench: $(STAMP)
 	$(PY) bench/fairness_bench.py
 	$(PY) bench/drift_bench.py
 	$(PY) bench/governance_bench.py
 	$(PY) bench/explain_bench.py
+	$(PY) bench/monitoring_bench.py
+	$(PY) bench/server_bench.py
 
 # Re-pin every dependency after changing pyproject.toml (no URLs, no paths).
 lock:

@@ -25,6 +25,14 @@ def demo(
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples.")
     ] = 1000,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Then serve the dashboard with a viewer's token (at a terminal: until "
+            "Ctrl-C; otherwise: check it answers, then stop).",
+        ),
+    ] = False,
 ) -> None:
     """Biased credit data, a model and its fairness; then production data: drift and a PII leak."""
     try:
@@ -164,6 +172,10 @@ def demo(
         "eeoc, datasheet, gdpr-art30 and ll144 (.md and .html); the governance workspace "
         "in .trustops/ and its audit log in audit.jsonl (trustops audit verify audit.jsonl)"
     )
+    if serve:
+        from trustops.cli.demo_serve import serve_demo
+
+        serve_demo(output, console)  # the server over the demo's store (cli/demo_serve.py)
 
 
 # The demo's reason-code dictionary (Regulation B sample reasons, Appendix C).
@@ -376,6 +388,7 @@ def _govern(
 
     from trustops.cli.demo_erasure import demo_settings, erasure_part
     from trustops.cli.demo_monitoring import monitoring_part
+    from trustops.cli.demo_privacy import dp_release_part
     from trustops.datasets import CREDIT_FEATURES
     from trustops.engines.files import write_table
     from trustops.governance import Registry, init_workspace, verify_export
@@ -442,6 +455,7 @@ def _govern(
         written = _documents(reg, output, system, v1, train_v)
         # Further parts of the tour, each in a module of its own (cli/demo_*.py), go here.
         monitoring_part(reg, output, f"{system}/{v1.ref}", console)  # monitoring.html
+        dp_release_part(reg, system, train_v, output / "train.parquet", console)
         erasure_part(reg, system, output, console)  # three applicants ask to be erased
         entries = reg.audit.entries()
         exported = reg.audit.export(output / "audit.jsonl")

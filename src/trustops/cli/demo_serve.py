@@ -1,0 +1,176 @@
+"""The demo's last part (``trustops demo --serve``): the server over the demo's workspace.
+
+After the tour, a viewer (``demo-viewer``, a member of the demo's AI system
+with the viewer role) gets an API token through
+:class:`~trustops.governance.identity.Identity`, and the server that
+``trustops serve`` runs (:func:`trustops.server.app.create_app` under uvicorn)
+starts on 127.0.0.1, port 8000 or the next free one. The URL and the token
+are printed with how to log in.
+
+At a terminal (stdin is a TTY and ``CI`` is unset) the server runs until
+Ctrl-C. Anywhere else (CI, ``make demo`` without a terminal) it starts, the
+demo checks that ``/readyz`` answers and that the overview page answers 200
+for the viewer's token, prints that, and stops: the demo always ends.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from trustops.errors import UsageError
+
+__all__ = ["VIEWER", "interactive", "listen", "serve_demo"]
+
+VIEWER = "demo-viewer"
+"""The demo's viewer: reads the demo system's pages, decides nothing."""
+
+HOST = "127.0.0.1"
+TOKEN_TTL = timedelta(days=1)  # the printed token is a demo's: it expires
+
+
+def interactive(env: dict[str, str] | None = None) -> bool:
+    """Whether someone can stop the server with Ctrl-C (a terminal on stdin, not CI)."""
+    env = dict(os.environ) if env is None else env
+    return bool(sys.stdin is not None and sys.stdin.isatty() and not env.get("CI"))
+
+
+def listen(first: int = 8000, tries: int = 20) -> socket.socket:
+    """A listening socket on 127.0.0.1: port ``first`` or the next free one.
+
+    The socket is handed to uvicorn as it is, so no other process can take
+    the port between the choice and the start.
+
+    Example:
+        >>> a = listen(first=18400)
+        >>> b = listen(first=18400)  # taken: the next one
+        >>> b.getsockname()[1] > a.getsockname()[1]
+        True
+        >>> a.close(); b.close()
+    """
+    for port in range(first, first + tries):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            sock.close()
+            continue
+        sock.listen(128)
+        return sock
+    raise UsageError(f"no free port on {HOST} from {first} to {first + tries - 1}")
+
+
+def _viewer_token(settings: Any, system: str) -> str:
+    """A new viewer of ``system`` and its token's secret (the audit log has its id only)."""
+    from trustops.core.access import Role
+    from trustops.governance import Registry
+    from trustops.governance.identity import Identity
+
+    with Registry.open(settings=settings) as reg:
+        identity = Identity(reg)
+        if VIEWER not in {u.name for u in identity.users()}:
+            identity.create_user(VIEWER)
+        identity.grant(VIEWER, system, Role.VIEWER)
+        issued = identity.issue_token(
+            VIEWER, expires_at=datetime.now(UTC) + TOKEN_TTL, label="trustops demo --serve"
+        )
+    return issued.secret
+
+
+def _check(url: str, token: str) -> tuple[int, int]:
+    """The statuses of ``/readyz`` and of the overview page for the viewer's token."""
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=30) as client:
+        ready = client.get("/readyz").status_code
+        overview = client.get("/", headers={"Authorization": f"Bearer {token}"}).status_code
+    return ready, overview
+
+
+def serve_demo(
+    output: Path,
+    console: Console,
+    *,
+    system: str = "credit-scoring",
+    port: int = 8000,
+    keep_serving: bool | None = None,
+) -> None:
+    """Serve the demo's workspace in ``output`` (see the module docstring).
+
+    ``keep_serving`` None: :func:`interactive` decides. Not serving on: raises
+    :class:`typer.Exit` (1) when the server is not ready or the overview page
+    is refused.
+    """
+    import typer
+    import uvicorn
+
+    from trustops.cli.demo_erasure import demo_settings
+    from trustops.governance import find_workspace
+    from trustops.governance.workspace import load_settings
+    from trustops.server.app import create_app
+    from trustops.server.ops import configure_logging
+
+    workspace = find_workspace(output)
+    if workspace is None:
+        raise UsageError(f"no demo workspace in {output}")
+    settings = load_settings(workspace, env={}, overrides=demo_settings(workspace))
+    token = _viewer_token(settings, system)
+    sock = listen(first=port)
+    url = f"http://{HOST}:{sock.getsockname()[1]}"
+    configure_logging("warning")  # the tour's output stays readable; errors still show
+    config = uvicorn.Config(
+        create_app(settings),
+        access_log=False,
+        log_config=None,
+        server_header=False,
+        proxy_headers=False,
+    )
+    server = uvicorn.Server(config)
+    console.rule("[bold]The trustops server over the demo's store")
+    console.print(f"dashboard: [bold]{url}/[/]  (REST API under {url}/api/v1)")
+    console.print(f"viewer token for {VIEWER} ({system}, expires in a day; shown once):")
+    console.print(escape(token), soft_wrap=True, highlight=False)
+    console.print(f"log in: open {url}/login and paste the token", highlight=False)
+    console.print(
+        f"or call the API: curl -H 'Authorization: Bearer <token>' {url}/api/v1/systems",
+        soft_wrap=True, highlight=False, markup=False,
+    )  # fmt: skip
+    if keep_serving is None:
+        keep_serving = interactive()
+    if keep_serving:
+        console.print("serving until Ctrl-C")
+        try:
+            server.run(sockets=[sock])  # uvicorn shuts down, then re-raises the Ctrl-C
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sock.close()
+        console.print("server stopped")
+        return
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started and thread.is_alive():
+            thread.join(0.05)
+        ready, overview = _check(url, token) if server.started else (0, 0)
+    finally:
+        server.should_exit = True
+        thread.join()
+        sock.close()
+    ok = ready == 200 and overview == 200
+    verdict = "[bold green]ok[/]" if ok else "[bold red]FAILED[/]"
+    console.print(
+        f"server check {verdict}: /readyz {ready}, overview page {overview} for {VIEWER}; "
+        "stopped (not a terminal, or CI): run `trustops demo --serve` at a terminal, or "
+        f"`trustops --workspace {escape(str(output))} serve`, to keep it running"
+    )
+    if not ok:
+        raise typer.Exit(1)
