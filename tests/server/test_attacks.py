@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import io
 import pickle
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -186,20 +187,41 @@ ATTACKS = [
     f"\u2025/{TARGET}",
     f"{TARGET}@1/../../x",
 ]
-TEMPLATES = [
-    "/api/v1/systems/{system}",
-    "/api/v1/systems/alpha/datasets/{ref}",
-    "/api/v1/systems/alpha/datasets/{ref}/evidence",
-    "/api/v1/systems/alpha/models/{ref}",
-    "/api/v1/systems/alpha/models/{ref}/page",
-    "/api/v1/systems/alpha/models/{ref}/reports/model-card",
-    "/api/v1/systems/alpha/models/scorer@1/reports/{ref}",
-    "/api/v1/systems/{system}/history",
-    "/api/v1/approvals/{ref}",
-    "/api/v1/audit/entries/{ref}/proof",
-    "/api/v1/tokens/{ref}",
-    "/api/v1/systems/alpha/members/{ref}",
-]
+VALID = {
+    "system": "alpha",
+    "ref": "scorer@1",
+    "request_id": "1",
+    "seq": "0",
+    "user": "vic",
+    "token_id": "tok_0000000000000000",
+    "kind": "model-card",
+    "pack": "eeoc-four-fifths",
+}
+
+
+def _slots(server: LiveServer) -> list[tuple[str, str, str]]:
+    """(method, template, parameter) for every path parameter of every API route."""
+    from fastapi.routing import iter_route_contexts
+
+    from trustops.server.app import create_app
+
+    found = []
+    for context in iter_route_contexts(create_app(server.settings).routes):
+        template = str(context.path)
+        if not template.startswith("/api/"):
+            continue
+        for name in re.findall(r"{(\w+)}", template):
+            for method in sorted(getattr(context.original_route, "methods", None) or ()):
+                found.append((method, template, name))
+    return found
+
+
+def _fill(template: str, attacked: str, value: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return value if name == attacked else VALID.get(name, "x1")
+
+    return re.sub(r"{(\w+)}", one, template)
 
 
 def _raw_request(server: LiveServer, method: str, path: str, token: str) -> tuple[int, str]:
@@ -227,19 +249,20 @@ def test_traversal_in_every_path_parameter_is_refused_without_opening_files(
 ) -> None:
     (tmp_path / TARGET).write_text("secret")
     monkeypatch.chdir(tmp_path)  # a relative lookup would find the target here
+    slots = _slots(server)
+    assert len({(t, n) for _, t, n in slots}) >= 40
     statuses = set()
     _opened.clear()
     _recording.set()
     try:
-        for template in TEMPLATES:
+        for method, template, name in slots:
             for attack in ATTACKS:
-                for encoded in _encodings(attack):
-                    path = template.replace("{system}", encoded).replace("{ref}", encoded)
-                    for method in ("GET", "DELETE", "PUT"):
-                        status, text = _raw_request(server, method, path, world["root"])
-                        assert status in (400, 404, 405, 422), (method, path, status)
-                        assert TARGET not in text
-                        statuses.add(status)
+                for encoded in dict.fromkeys(_encodings(attack)):
+                    path = _fill(template, name, encoded)
+                    status, text = _raw_request(server, method, path, world["root"])
+                    assert status in (400, 403, 404, 405, 422), (method, path, status)
+                    assert TARGET not in text
+                    statuses.add(status)
     finally:
         _recording.clear()
     assert not [p for p in _opened if TARGET in p]
