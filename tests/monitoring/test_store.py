@@ -183,6 +183,27 @@ def test_a_retrained_version_points_at_the_breach(monitored: Registry) -> None:
     assert entry.action == "model.retrained_from" and entry.subject == "model:credit/scorer@2"
 
 
+def test_a_version_registered_from_the_trigger_records_its_cause_atomically(
+    monitored: Registry,
+) -> None:
+    run = run_monitor(monitored, "daily", degrading_log(seed=8, per_day=1500), now=START + 8 * DAY)
+    (alert,) = run.raised
+    before = len(monitored.audit.entries())
+    with pytest.raises(NotFoundError, match="evidence"):
+        monitored.register_model(b"v2", system="credit", name="scorer", triggered_by=10_000,
+                                 code_commit=None)  # fmt: skip
+    assert len(monitored.audit.entries()) == before
+    assert [m.ref for m in monitored.models()] == ["scorer@1"]
+    v2 = monitored.register_model(b"v2", system="credit", name="scorer", parent="scorer@1",
+                                  triggered_by=alert.evidence_id, code_commit=None)  # fmt: skip
+    assert retrained_from(monitored, f"credit/{v2.ref}").id == alert.evidence_id
+    entry = monitored.audit.entries()[-1]
+    assert entry.action == "model.registered"
+    assert entry.payload["triggered_by"] == alert.evidence_id
+    with pytest.raises(ConflictError):
+        link_retraining(monitored, "scorer@2", alert.evidence_id)
+
+
 def test_a_bad_log_stores_nothing(
     monitored: Registry, open_registry: Callable[..., Registry]
 ) -> None:

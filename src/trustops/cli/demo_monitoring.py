@@ -120,7 +120,6 @@ def monitoring_part(reg: Any, output: Path, model: str, console: Any) -> list[st
     from trustops.monitoring.store import (
         alert_history,
         create_monitor,
-        link_retraining,
         retrained_from,
         series,
     )
@@ -198,9 +197,8 @@ def monitoring_part(reg: Any, output: Path, model: str, console: Any) -> list[st
         retrained = reg.register_model(
             b"retrained with fresh data and a fairness constraint", system=system, name=name,
             parent=name_version, parameters={"retrained_for": request["breach"]["key"]},
-            code_commit=None,
+            code_commit=None, triggered_by=request["evidence"]["id"],
         )  # fmt: skip
-        link_retraining(reg, f"{system}/{retrained.ref}", request["evidence"]["id"])
         cause = retrained_from(reg, f"{system}/{retrained.ref}")
         console.print(
             f"registered {retrained.ref}, retrained because of evidence {cause.id} "

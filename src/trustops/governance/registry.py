@@ -770,6 +770,7 @@ class Registry:
         parent: str | None = None,
         code_commit: str | None = "auto",
         purpose: str | None = None,
+        triggered_by: int | None = None,
     ) -> ModelVersion:
         """Register an artifact (a file path or bytes) as the next version of a model.
 
@@ -779,7 +780,9 @@ class Registry:
         directory when there is one; ``None`` records none. The model
         file is never loaded or executed. Each training and evaluation dataset
         version is a data use for ``purpose`` (default: the workspace's), checked
-        and recorded by :mod:`trustops.governance.usage`.
+        and recorded by :mod:`trustops.governance.usage`. ``triggered_by`` is the
+        evidence id of a monitoring window whose breach started this retraining: the
+        version's lineage then leads to it (``trustops.monitoring.store.retrained_from``).
         """
         from trustops.governance.usage import plan_use, write_use
 
@@ -802,6 +805,10 @@ class Registry:
                 for ref in refs:
                     dv = self._dataset_ref(conn, sid, ref)
                     planned[use, dv.id] = plan_use(self, dv, use=use, purpose=purpose)
+            if triggered_by is not None:
+                e = t.evidence.c
+                if conn.execute(sa.select(e.id).where(e.id == triggered_by)).scalar() is None:
+                    raise NotFoundError(f"evidence {triggered_by!r} is not recorded")
             if parent is not None:
                 found = self._model_ref(conn, parent, system=system)
                 if found.system != system:  # lineage follows a parent within its system
@@ -857,12 +864,22 @@ class Registry:
                             model_version_id=vid, dataset_version_id=did, role=role
                         )
                     )
+            if triggered_by is not None:
+                conn.execute(
+                    t.retraining_lineage.insert().values(
+                        model_version_id=vid, evidence_id=triggered_by, created_at=utc_now(),
+                        created_by=self.actor,
+                    )
+                )  # fmt: skip
             model = self._model_row(conn, vid)
             label = f"model:{system}/{model.ref}"
             for read in planned.values():  # before the model's entry, which stays the last
                 if read.purpose is not None:
                     write_use(change, read, used_by=label)
-            receipt = change.audit("model.registered", label, model.to_dict())
+            entry = model.to_dict()
+            if triggered_by is not None:
+                entry["triggered_by"] = triggered_by
+            receipt = change.audit("model.registered", label, entry)
             for read in planned.values():  # data read with no purpose: that entry records it
                 if read.purpose is None:
                     write_use(change, read, used_by=label, entry=receipt)
