@@ -129,3 +129,26 @@ def test_retention_warnings(credit: Registry) -> None:
     assert late.expired and "retention ended" in late.message()
     assert late.expires == (registered + timedelta(days=30)).date().isoformat()
     assert retention_warnings(credit, system="credit", now=datetime.now(UTC), within_days=7) == []
+
+
+def test_a_monitor_reading_a_registered_reference_records_a_use(
+    credit: Registry, open_registry: Callable[..., Registry]
+) -> None:
+    from trustops.monitoring.config import build_config
+    from trustops.monitoring.runner import load_reference
+
+    config = build_config(
+        {"monitor": "daily", "model": "credit/scorer@1", "window": {"kind": "count", "size": 10},
+         "columns": {"prediction": "prediction", "sensitive": ["race"], "features": ["x"]},
+         "checks": [{"metric": "drift.share_drifted", "op": "<=", "threshold": 0.5}],
+         "reference": "people@1"},
+    )  # fmt: skip
+    governed = config
+    with pytest.raises(PurposeError):  # personal data, and no purpose in this workspace
+        load_reference(credit, governed, "credit")
+    assert uses(credit) == []
+    monitoring = open_registry(purpose="scoring")
+    assert load_reference(monitoring, governed, "credit").rows == 3
+    (use,) = uses(monitoring)
+    assert (use.use, use.purpose, use.dataset) == ("monitoring", "scoring", "credit/people@1")
+    assert monitoring.audit.entries()[-1].action == "data.used"

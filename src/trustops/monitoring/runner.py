@@ -94,11 +94,18 @@ def load_reference(registry: Registry | None, config: MonitorConfig, system: str
             hint="a registered dataset version needs the workspace's store (--monitor NAME)",
         )
     from trustops.core.profiles import from_bytes
+    from trustops.governance.usage import plan_use, write_use
 
     dv = registry.dataset(ref, system=system)
     if dv.profile_hash is None:
         raise InputError(f"dataset {dv.ref} has no stored profile", hint="register it again")
-    return from_bytes(registry.artifacts.read(dv.profile_hash))
+    # a read of registered data: checked against its purposes (the workspace's default
+    # purpose) and recorded (trustops.governance.usage)
+    planned = plan_use(registry, dv, use="monitoring")
+    profile = from_bytes(registry.artifacts.read(dv.profile_hash))
+    with registry.transaction() as change:
+        write_use(change, planned, used_by=f"monitoring reference of system {system}")
+    return profile
 
 
 def _notify(

@@ -29,6 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import Mount
 
 from trustops.server.dashboard import dashboard_router
+from trustops.server.dashboard.privacy import privacy_router
 from trustops.server.errors import install_error_handlers
 from trustops.server.ops import DEFAULT_MAX_BODY_BYTES, Metrics, Operations
 from trustops.server.security import PUBLIC, Caller, GuardedRoute, route_access
@@ -143,6 +144,7 @@ def create_app(
         module = importlib.import_module(f"trustops.server.api.{area}")
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(dashboard_router())  # the HTML pages (trustops.server.dashboard)
+    app.include_router(privacy_router())  # its privacy pages (Art. 30, erasure, Art. 22)
     missing = undeclared_routes(app)
     if missing:  # deny by default: never serve a route nobody declared access for
         raise RuntimeError(f"routes without an access declaration: {', '.join(missing)}")
