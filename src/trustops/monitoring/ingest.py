@@ -240,7 +240,7 @@ class Ingestion:
             "response": canonical_json(response).decode(),
             "created_at": utc_now(),
         }
-        return _insert(change.conn, t.ingest_requests.insert().values(**row))
+        return _insert(change.conn, t.ingest_requests, row)
 
     def _store_predictions(
         self, principal: str, key: str, request: str, mv: _Version, table: pa.Table
@@ -281,14 +281,15 @@ class Ingestion:
             )
             batch = _insert(
                 conn,
-                t.prediction_batches.insert().values(
-                    request_id=request_id,
-                    model_version_id=mv.id,
-                    row_count=len(ids),
-                    first_time=first,
-                    last_time=last,
-                    data=ipc_bytes(table),
-                ),
+                t.prediction_batches,
+                {
+                    "request_id": request_id,
+                    "model_version_id": mv.id,
+                    "row_count": len(ids),
+                    "first_time": first,
+                    "last_time": last,
+                    "data": ipc_bytes(table),
+                },
             )
             conn.execute(
                 t.predictions.insert(),
@@ -476,9 +477,9 @@ def _replay(conn: Any, principal: str, key: str, request: str) -> IngestResponse
 # -- storage helpers ---------------------------------------------------------------
 
 
-def _insert(conn: Any, statement: Any) -> int:
-    """Run an INSERT and return the new row's id."""
-    return int(conn.execute(statement).inserted_primary_key[0])
+def _insert(conn: Any, table: sa.Table, row: dict[str, Any]) -> int:
+    """Insert ``row`` and return its id (values as parameters: the statement compiles once)."""
+    return int(conn.execute(table.insert(), row).inserted_primary_key[0])
 
 
 def _time_bound(value: str | datetime | None, field: str) -> str | None:
