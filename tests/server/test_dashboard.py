@@ -131,6 +131,8 @@ EXPECTED_ACCESS = {
     "GET /": f"requires({Permission.SYSTEM_READ})",
     "GET /systems/{system}": f"requires({Permission.SYSTEM_READ})",
     "GET /systems/{system}/models/{name}/{version}": f"requires({Permission.SYSTEM_READ})",
+    "GET /systems/{system}/models/{name}/{version}/monitoring":
+        f"requires({Permission.SYSTEM_READ})",
     "GET /systems/{system}/models/{name}/{version}/reports/{document}":
         f"requires({Permission.SYSTEM_READ})",
     "GET /approvals": f"requires({Permission.SYSTEM_READ})",
@@ -285,6 +287,88 @@ def test_other_systems_are_not_found_not_forbidden(server: LiveServer) -> None:
     assert "credit" not in other.get("/approvals").text
 
 
+# -- monitoring over time ------------------------------------------------------------
+
+
+def seed_monitor(server: LiveServer) -> None:
+    """A monitor of credit/scorer@1 over six windows of 200 predictions in which group B's
+    approvals fall and incomes shift; its alerts go to a webhook nobody answers."""
+    from trustops.monitoring.config import build_config
+    from trustops.monitoring.runner import run_monitor
+    from trustops.monitoring.store import create_monitor
+
+    rng = np.random.default_rng(3)
+    size, windows = 200, 6
+    n = size * windows
+    window = np.repeat(np.arange(windows), size)
+    group = rng.choice(["A", "B"], n)
+    rate = np.where(group == "B", 0.6 - 0.08 * window, 0.6)  # B's approvals slowly fall
+    prediction = (rng.random(n) < rate).astype(int)
+    label = np.where(rng.random(n) < 0.85, prediction, 1 - prediction)
+    income = rng.normal(50, 10, n) * np.where(window >= 3, 0.7, 1.0)  # drifts from window 3
+    debt = rng.uniform(0, 0.8, n)
+    log = pa.table({
+        "t": [f"2026-11-01T00:{i // 60 % 60:02d}:{i % 60:02d}Z" for i in range(n)],
+        "prediction": prediction, "label": label, "race": group, "income": income,
+        "debt_ratio": debt,
+    })  # fmt: skip
+    registry = server.registry("dana")
+    config = build_config({
+        "monitor": "scorer-watch", "model": "credit/scorer@1",
+        "window": {"kind": "count", "size": size},
+        "columns": {"time": "t", "prediction": "prediction", "label": "label",
+                    "sensitive": ["race"], "features": ["income", "debt_ratio"]},
+        "reference": "train@1",  # the training data's stored profile
+        "checks": [{"metric": "fairness.selection_rate.ratio", "op": ">=", "threshold": 0.8},
+                   {"metric": "drift.share_drifted", "op": "<=", "threshold": 0.3},
+                   {"metric": "performance.accuracy", "op": ">=", "threshold": 0.7}],
+        "persistence": 2, "fairness": {"bootstrap": 100, "seed": 0, "min_group_size": 10},
+        "channels": [{"type": "webhook", "name": "risk-hook",
+                      "url": "http://127.0.0.1:9/alerts?secret=hook-secret"}],
+        "retry": {"attempts": 1, "backoff": 0},
+    })  # fmt: skip
+    create_monitor(registry, config)
+    run_monitor(registry, "scorer-watch", log, now=0, sleep=lambda s: None)
+
+
+def test_monitoring_shows_each_series_over_time_and_the_alert_history(
+    server: LiveServer,
+) -> None:
+    seeded = seed(server)
+    client = login(server, seeded.tokens["vera"])  # a viewer reads it
+    empty = client.get("/systems/credit/models/scorer/1/monitoring")
+    assert empty.status_code == 200 and "No monitor watches this version" in empty.text
+    seed_monitor(server)
+    page = client.get("/systems/credit/models/scorer/1/monitoring")
+    assert page.status_code == 200
+    html = page.text
+    # one chart per series, grouped: drift share, each disparity with its band, performance
+    drift, fairness, performance = (html.index(h) for h in (
+        "Drift: share of drifted features", "Fairness: each disparity with its interval",
+        "Performance (labelled predictions)"))  # fmt: skip
+    assert drift < fairness < performance
+    assert html.count("<svg") == 3 and html.count('class="threshold"') == 3
+    assert 'class="band"' in html  # the fairness interval over the windows
+    assert html.count('class="point"') == 3 * 6
+    assert "fairness:selection_rate.ratio[race] &gt;= 0.8 over 6 windows" in html
+    assert "drift:share_drifted &lt;= 0.3" in html and "performance:accuracy &gt;= 0.7" in html
+    assert 'fill="#c0392b"' in html  # breaching windows in red
+    # the alert history: raised, its delivery failed (nobody answers), recorded either way
+    alerts = html[html.index("Alert history") :]
+    assert 'class="badge send"' in alerts and 'class="badge failed"' in alerts
+    assert "risk-hook (webhook)" in alerts
+    assert "hook-secret" not in html and "127.0.0.1:9" not in html  # channel URLs stay hidden
+    # the model page links to it with a summary
+    model = client.get("/systems/credit/models/scorer/1").text
+    assert "/systems/credit/models/scorer/1/monitoring#monitor-scorer-watch" in model
+    assert "windows of 200 predictions" in model and 'class="badge breaching"' in model
+    # another system's member and the anonymous do not see it
+    assert login(server, seeded.tokens["hana"]).get(
+        "/systems/credit/models/scorer/1/monitoring").status_code == 404  # fmt: skip
+    assert server.client(follow_redirects=False).get(
+        "/systems/credit/models/scorer/1/monitoring").status_code == 303  # fmt: skip
+
+
 # -- approvals and CSRF -------------------------------------------------------------
 
 
@@ -404,9 +488,10 @@ def test_audit_log_pages_and_verifies(server: LiveServer) -> None:
 CREDIT_PAGES = [
     "/systems/credit",
     "/systems/credit/models/scorer/1",
+    "/systems/credit/models/scorer/1/monitoring",
     "/systems/credit/models/scorer/1/reports/model_card",
 ]
-HR_PAGES = ["/systems/hr", "/systems/hr/models/ranker/1"]
+HR_PAGES = ["/systems/hr", "/systems/hr/models/ranker/1", "/systems/hr/models/ranker/1/monitoring"]
 SHARED_PAGES = ["/", "/approvals", "/audit"]
 
 

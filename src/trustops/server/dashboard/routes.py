@@ -16,6 +16,7 @@ Pages (all outside ``/api/``; none is in the OpenAPI document):
 ``GET  /``                                                   ``system:read``
 ``GET  /systems/{system}``                                   ``system:read``
 ``GET  /systems/{system}/models/{name}/{version}``           ``system:read``
+``GET  /systems/{system}/models/{name}/{version}/monitoring``  ``system:read``
 ``GET  /systems/{system}/models/{name}/{version}/reports/{document}``  ``system:read``
 ``GET  /approvals``                                          ``system:read``
 ``POST /systems/{system}/approvals/{request_id}``            ``approval:decide`` (+ CSRF)
@@ -333,7 +334,19 @@ def dashboard_router() -> APIRouter:
             request, "model.html.j2", caller=caller, title=f"{system}/{model.ref}",
             section="systems", page=page, gate=views.gate_view(approvals.gate(ref)),
             requests=views.requests_of(approvals, model),
+            monitors=views.monitor_views(caller.registry, model),
             can_decide=principal.can(Permission.APPROVAL_DECIDE, system), back=request.url.path,
+        )  # fmt: skip
+
+    @router.get("/systems/{system}/models/{name}/{version}/monitoring")
+    def monitoring_page(
+        request: Request, system: str, name: str, version: int, caller: Reader
+    ) -> Response:
+        model = _model(caller, system, name, version)
+        return render(
+            request, "monitoring.html.j2", caller=caller, title=f"{system}/{model.ref}: monitoring",
+            section="systems", model=model, monitors=views.monitor_views(caller.registry, model),
+            windows=views.MONITOR_WINDOWS,
         )  # fmt: skip
 
     @router.get("/systems/{system}/models/{name}/{version}/reports/{document}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from trustops.reports.blocks import Block, Chart, Table
-from trustops.reports.charts import interval_chart
+from trustops.reports.charts import band_chart, interval_chart
 from trustops.reports.evidence_views import (
     KINDS,
     FairnessView,
@@ -35,6 +35,7 @@ __all__ = [
     "REPORTS",
     "AuditPage",
     "ModelPage",
+    "MonitorView",
     "SystemRow",
     "audit_page",
     "decision_badge",
@@ -43,6 +44,7 @@ __all__ = [
     "fairness_blocks",
     "gate_view",
     "model_page",
+    "monitor_views",
     "newest",
     "report_html",
     "request_view",
@@ -315,3 +317,133 @@ def report_html(registry: Registry, model: ModelVersion, document: str) -> str:
 def requests_of(approvals: Any, model: ModelVersion) -> list[dict[str, Any]]:
     """Every approval request about ``model``, newest first, as :func:`request_view` gives them."""
     return [request_view(r) for r in approvals.requests(f"{model.system}/{model.ref}")]
+
+
+MONITOR_KINDS = {
+    "drift": "Drift: share of drifted features",
+    "fairness": "Fairness: each disparity with its interval",
+    "performance": "Performance (labelled predictions)",
+}
+"""The kinds of monitored series, in page order, with their headings."""
+
+
+@dataclass(frozen=True)
+class MonitorView:
+    """One monitor of a model version: its series as charts, grouped by kind, and its alerts."""
+
+    monitor: Any  # trustops.monitoring.store.StoredMonitor
+    window: str  # its windowing, for people: "time windows of 1d (late data: 1h)"
+    windows: int
+    charts: list[tuple[str, list[Chart]]]  # (heading, charts), in MONITOR_KINDS order
+    alerts: list[dict[str, Any]]  # newest first, each with "window" (a label)
+    breaching: list[str]  # the keys whose newest window breached
+
+
+MONITOR_WINDOWS = 30
+"""The newest windows a monitoring chart shows (older ones stay in the store and evidence)."""
+
+
+def series_charts(
+    rows: Sequence[Mapping[str, Any]], *, limit: int = MONITOR_WINDOWS
+) -> list[tuple[str, list[Chart]]]:
+    """The monitor's time series (rows of :func:`trustops.monitoring.store.series`) as one
+    :func:`~trustops.reports.charts.band_chart` per key over the newest ``limit`` windows: value per
+    window, interval band, threshold line, breaching windows in red; grouped by kind.
+
+    Example:
+        >>> rows = [{"window_index": i, "start": None, "key": "fairness:x[race]",
+        ...          "kind": "fairness", "value": v, "low": v - .1, "high": v + .1, "op": ">=",
+        ...          "threshold": 0.8, "status": "ok" if v >= .8 else "breach", "n": 100}
+        ...         for i, v in enumerate([0.9, 0.7])]
+        >>> [(heading, len(charts)) for heading, charts in series_charts(rows)]
+        [('Fairness: each disparity with its interval', 1)]
+    """
+    from trustops.monitoring.report import window_label
+
+    shown = sorted({r["window_index"] for r in rows})[-limit:]
+    by_key: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        if shown and row["window_index"] < shown[0]:
+            continue
+        by_key.setdefault(str(row["key"]), []).append(row)
+    groups: dict[str, list[Chart]] = {}
+    for key, series in by_key.items():
+        last = series[-1]
+        threshold = last["threshold"]
+        points = [
+            (window_label(r), r["value"], r["low"], r["high"],
+             r["status"] in ("breach", "supported"))
+            for r in series
+        ]  # fmt: skip
+        latest = next((r for r in reversed(series) if r["value"] is not None), None)
+        now = "no data yet" if latest is None else (
+            f"latest {fmt(latest['value'], 3)}"
+            + (f" [{fmt(latest['low'], 3)}, {fmt(latest['high'], 3)}]"
+               if latest["low"] is not None else "")
+            + f" ({latest['status']}, n={fmt(latest['n'])})"
+        )  # fmt: skip
+        caption = f"{key} {last['op']} {threshold:g} over {len(series)} windows: {now}"
+        kind = str(last.get("kind") or key.split(":", 1)[0])
+        groups.setdefault(kind, []).append(
+            Chart(band_chart(points, title=key, threshold=threshold), caption)
+        )
+    ordered = [k for k in MONITOR_KINDS if k in groups] + sorted(set(groups) - set(MONITOR_KINDS))
+    return [(MONITOR_KINDS.get(k, k), groups[k]) for k in ordered]
+
+
+def _duration(us: int) -> str:
+    seconds = us // 1_000_000
+    for unit, size in (("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def window_text(spec: Any) -> str:
+    """A monitor's windowing for people.
+
+    Example:
+        >>> from trustops.monitoring.config import WindowSpec
+        >>> window_text(WindowSpec("time", 86_400_000_000, 3_600_000_000))
+        'time windows of 1d (late data accepted for 1h)'
+        >>> window_text(WindowSpec("count", 1000))
+        'windows of 1,000 predictions'
+    """
+    if spec.kind == "count":
+        return f"windows of {spec.size:,} predictions"
+    late = f" (late data accepted for {_duration(spec.lateness_us)})" if spec.lateness_us else ""
+    return f"time windows of {_duration(spec.size)}{late}"
+
+
+def monitor_views(registry: Registry, model: ModelVersion) -> list[MonitorView]:
+    """The monitors of ``model`` (:mod:`trustops.monitoring.store`), by name."""
+    from trustops.monitoring.report import window_label
+    from trustops.monitoring.store import alert_history, list_monitors, series
+
+    label = f"{model.system}/{model.ref}"
+    views = []
+    for monitor in list_monitors(registry):
+        if monitor.model != label:
+            continue
+        rows = series(registry, monitor.name)
+        alerts = []
+        for a in alert_history(registry, monitor.name)[::-1]:
+            window = a["payload"].get("window") or {}
+            alerts.append({**a, "window": window_label({**window, "window_index":
+                                                        window.get("index")})})  # fmt: skip
+        newest_index = max((r["window_index"] for r in rows), default=None)
+        breaching = sorted(
+            str(r["key"]) for r in rows
+            if r["window_index"] == newest_index and r["status"] in ("breach", "supported")
+        )  # fmt: skip
+        views.append(
+            MonitorView(
+                monitor,
+                window_text(monitor.config.window),
+                len({r["window_index"] for r in rows}),
+                series_charts(rows),
+                alerts,
+                breaching,
+            )
+        )
+    return views
