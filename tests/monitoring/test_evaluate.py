@@ -197,3 +197,49 @@ def test_durations_and_times() -> None:
     with pytest.raises(ConfigError):
         parse_duration("-1h")
     assert micros(START) == int(START.timestamp()) * 1_000_000
+
+
+def test_selection_rate_anomaly_against_an_estimated_baseline() -> None:
+    from trustops.core.anomalies import Baseline, WindowSeries, p_chart
+
+    # B's rate falls from 0.52 to 0.34: the overall selection rate drifts down
+    log = degrading_log(seed=11, per_day=2000)
+    cfg = config(policy=None, anomalies={"selection_rate": {"baseline_windows": 2}})
+    result = evaluate(log, cfg, now=END)
+    checks = [w.checks[0] for w in result.windows]
+    assert [c.key for c in checks[:1]] == ["anomaly:selection_rate"]
+    assert [c.status for c in checks[:2]] == ["no_data", "no_data"]  # the baseline's windows
+    assert checks[-1].status == "supported" and checks[-1].action in ("send", "suppress")
+    rates = [pc.mean(w.column("prediction")).as_py() for w in _days(log)]
+    p0 = sum(rates[:2]) / 2  # equal counts per day
+    chart = p_chart(WindowSeries.selection_rates([rates[7] * 2000], [2000]),
+                    Baseline.selection_rate(p0))  # fmt: skip
+    assert checks[-1].value == pytest.approx(abs(float(chart.z[0])))
+    assert result.windows[-1].details["anomalies"]["selection_rate"]["direction"] == "down"
+    assert result.state.baselines["selection_rate"][0] == 2
+
+
+def test_score_mean_anomaly_with_a_given_baseline_and_the_state_round_trip() -> None:
+    log = degrading_log(seed=12, days=2, per_day=1000)
+    cfg = config(
+        policy=None,
+        columns={"time": "timestamp", "prediction": "prediction", "score": "score",
+                 "sensitive": ["race"]},
+        anomalies={"score_mean": {"baseline": 0.9, "sigma": 0.2}, "limit": 3},
+    )  # fmt: skip
+    result = evaluate(log, cfg, now=START + 2 * DAY)
+    assert [w.checks[0].status for w in result.windows] == ["supported", "supported"]
+    assert MonitorState.from_dict(result.state.to_dict()) == result.state
+    with pytest.raises(ConfigError, match=r"anomalies\.selection_rate"):
+        config(anomalies={"selection_rate": {"baseline": 1.5}})
+    with pytest.raises(ConfigError, match=r"columns\.score"):
+        config(anomalies={"score_mean": {"baseline_windows": 3}})
+
+
+def _days(log: pa.Table) -> list[pa.Table]:
+    stamps = log.column("timestamp")
+    return [
+        log.filter(pc.and_(pc.greater_equal(stamps, pa.scalar(START + d * DAY)),
+                           pc.less(stamps, pa.scalar(START + (d + 1) * DAY))))
+        for d in range(8)
+    ]  # fmt: skip

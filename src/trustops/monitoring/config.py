@@ -19,6 +19,10 @@ Written in YAML or JSON (or given as a mapping)::
       - {metric: fairness.selection_rate.ratio, op: ">=", threshold: 0.8}
       - {metric: drift.share_drifted, op: "<=", threshold: 0.3}
       - {metric: performance.accuracy, op: ">=", threshold: 0.7}
+    anomalies:                 # Shewhart charts of the predictions (|z| <= limit)
+      selection_rate: {baseline_windows: 5}   # or {baseline: 0.42}
+      score_mean: {baseline: 0.6, sigma: 0.2}
+      limit: 3
     persistence: 3             # windows in a row that make a breach an alert
     cooldown: 1d               # a firing check re-sends at most this often
     fairness: {confidence: 0.95, bootstrap: 200, seed: 0, min_group_size: 30}
@@ -66,7 +70,9 @@ from trustops.core.monitoring.rules import MONITOR_OPERATORS
 from trustops.errors import InputError
 
 __all__ = [
+    "ANOMALY_STATISTICS",
     "CHECK_KINDS",
+    "AnomalySpec",
     "ChannelSpec",
     "CheckSpec",
     "ColumnSpec",
@@ -79,7 +85,8 @@ __all__ = [
     "parse_duration",
 ]
 
-CHECK_KINDS = ("fairness", "drift", "performance")
+CHECK_KINDS = ("fairness", "drift", "performance", "anomaly")
+ANOMALY_STATISTICS = ("selection_rate", "score_mean")
 CHANNEL_TYPES = ("webhook", "slack", "email")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
@@ -209,6 +216,21 @@ class TriggerSpec:
         return not self.on or any(key == o or key.split(":")[0] == o for o in self.on)
 
 
+@dataclass(frozen=True, slots=True)
+class AnomalySpec:
+    """A Shewhart chart of a prediction statistic: its baseline, given or estimated.
+
+    ``baseline`` (p0 or μ0) and ``sigma`` (σ0, score means only) are given, or
+    estimated from the first ``baseline_windows`` windows with data.
+    """
+
+    statistic: str  # selection_rate | score_mean
+    limit: float = 3.0
+    baseline: float | None = None
+    sigma: float | None = None
+    baseline_windows: int = 0
+
+
 @dataclass(frozen=True)
 class MonitorConfig:
     """A validated monitor configuration (see the module docstring)."""
@@ -231,6 +253,7 @@ class MonitorConfig:
     triggers: tuple[TriggerSpec, ...] = ()
     retry_attempts: int = 4
     retry_backoff: float = 1.0
+    anomalies: tuple[AnomalySpec, ...] = ()
     source: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -343,6 +366,8 @@ def _check(kind: str, metric: str, path: Sequence[str | int]) -> str:
     elif kind == "drift":
         if metric != "share_drifted":
             raise _fail(path, f"the drift check is share_drifted, not {metric!r}")
+    elif kind == "anomaly":
+        raise _fail(path, "anomaly checks are set in the anomalies: section", hint="see docs")
     elif kind == "performance":
         if metric not in _PERFORMANCE:
             raise _fail(
@@ -401,6 +426,43 @@ def policy_checks(policy: Any) -> list[CheckSpec]:
         if check is not None:
             out.append(CheckSpec(check[0], check[1], rule.op, float(rule.threshold), source))
     return out
+
+
+def _anomalies(d: Any) -> tuple[AnomalySpec, ...]:
+    path: tuple[str, ...] = ("anomalies",)
+    d = _mapping(d or {}, path)
+    _known(d, {*ANOMALY_STATISTICS, "limit"}, path)
+    limit = float(_number(d, "limit", path, 3.0))
+    if limit <= 0:
+        raise _fail((*path, "limit"), f"must be > 0, not {limit}")
+    out = []
+    for statistic in ANOMALY_STATISTICS:
+        if statistic not in d:
+            continue
+        spath = (*path, statistic)
+        item = _mapping(d[statistic] or {}, spath)
+        _known(item, {"baseline", "sigma", "baseline_windows"}, spath)
+        baseline = item.get("baseline")
+        windows = item.get("baseline_windows", 0 if baseline is not None else 5)
+        if isinstance(windows, bool) or not isinstance(windows, int) or windows < 0:
+            raise _fail((*spath, "baseline_windows"), "must be a whole number >= 0")
+        if baseline is None and windows == 0:
+            raise _fail(spath, "needs a baseline, or baseline_windows >= 1 to estimate it")
+        if baseline is not None:
+            baseline = float(_number(item, "baseline", spath, None))
+            if statistic == "selection_rate" and not 0 < baseline < 1:
+                raise _fail(
+                    (*spath, "baseline"), f"a rate strictly between 0 and 1, not {baseline}"
+                )
+        sigma = item.get("sigma")
+        if statistic == "score_mean" and baseline is not None:
+            sigma = float(_number(item, "sigma", spath, None))
+            if sigma <= 0:
+                raise _fail((*spath, "sigma"), f"must be > 0, not {sigma}")
+        out.append(
+            AnomalySpec(statistic, limit, baseline, sigma, windows if baseline is None else 0)
+        )
+    return tuple(out)
 
 
 def _channels(items: Any) -> tuple[ChannelSpec, ...]:
@@ -491,6 +553,7 @@ def build_config(document: Mapping[str, Any], *, policy: Any = None) -> MonitorC
         {
             "monitor", "model", "window", "columns", "reference", "policy", "checks",
             "persistence", "cooldown", "fairness", "pos_label", "channels", "triggers", "retry",
+            "anomalies",
         },
         (),
     )  # fmt: skip
@@ -509,9 +572,13 @@ def build_config(document: Mapping[str, Any], *, policy: Any = None) -> MonitorC
         from trustops.policy import load_policy
 
         policy = load_policy(policy_name)
+    anomalies = _anomalies(d.get("anomalies"))
     checks = (policy_checks(policy) if policy is not None else []) + _explicit_checks(
         d.get("checks")
     )
+    checks += [CheckSpec("anomaly", a.statistic, "<=", a.limit) for a in anomalies]
+    if anomalies and any(a.statistic == "score_mean" for a in anomalies) and not columns.score:
+        raise _fail(("columns", "score"), "the score_mean chart needs the score column")
     for check in checks:
         if check.kind == "fairness" and not columns.sensitive:
             raise _fail(("columns", "sensitive"), f"{check.key} needs the sensitive columns")
@@ -558,6 +625,7 @@ def build_config(document: Mapping[str, Any], *, policy: Any = None) -> MonitorC
         triggers=_triggers(d.get("triggers")),
         retry_attempts=attempts,
         retry_backoff=backoff,
+        anomalies=anomalies,
         source=dict(d),
     )
 

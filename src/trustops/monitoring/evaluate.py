@@ -64,6 +64,7 @@ from trustops.core.monitoring.windows import (
     plan_time_windows,
 )
 from trustops.errors import InputError, MissingColumnError, MissingValuesError
+from trustops.monitoring.anomaly import chart_window, window_sums
 from trustops.monitoring.config import LABEL_FREE, CheckSpec, MonitorConfig
 
 __all__ = [
@@ -109,12 +110,14 @@ class MonitorState:
     last_window: int | None = None
     runs: Mapping[str, int] = field(default_factory=dict)
     alerts: Mapping[str, AlertState] = field(default_factory=dict)
+    baselines: Mapping[str, list[float]] = field(default_factory=dict)  # anomaly charts' sums
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "last_window": self.last_window,
             "runs": dict(sorted(self.runs.items())),
             "alerts": {k: v.to_dict() for k, v in sorted(self.alerts.items())},
+            "baselines": {k: list(v) for k, v in sorted(self.baselines.items())},
         }
 
     @classmethod
@@ -124,6 +127,7 @@ class MonitorState:
             d.get("last_window"),
             {str(k): int(v) for k, v in (d.get("runs") or {}).items()},
             {str(k): AlertState.from_dict(v) for k, v in (d.get("alerts") or {}).items()},
+            {str(k): [float(x) for x in v] for k, v in (d.get("baselines") or {}).items()},
         )
 
 
@@ -410,7 +414,11 @@ def _drift(
 
 
 def _window_checks(
-    rows: pa.Table, window: Window, config: MonitorConfig, reference: Any
+    rows: pa.Table,
+    window: Window,
+    config: MonitorConfig,
+    reference: Any,
+    baselines: dict[str, list[float]],
 ) -> tuple[list[CheckResult], dict[str, Any]]:
     details: dict[str, Any] = {}
     found: list[_Found] = []
@@ -432,16 +440,27 @@ def _window_checks(
                 _performance(rows, config, check) if not window.empty else (None, None, None, 0)
             )
             found.append((check, check.key, value, low, high, n))
+        elif check.kind == "anomaly":
+            spec = next(a for a in config.anomalies if a.statistic == check.metric)
+            sums = window_sums(rows, config, spec.statistic) if not window.empty else (0, 0, 0)
+            value, chart, baselines[spec.statistic] = chart_window(
+                spec, sums, baselines.get(spec.statistic, [])
+            )
+            details.setdefault("anomalies", {})[spec.statistic] = chart
+            found.append((check, check.key, value, None, None, int(sums[0])))
     results = []
     for check, key, value, low, high, n in found:
         status = window_status(
-            value, low, high, check.op, check.threshold, tested=check.kind == "drift"
+            value, low, high, check.op, check.threshold, tested=check.kind in _TESTED
         )
         results.append(
             CheckResult(key, check.kind, check.metric, value, low, high, check.op,
                         check.threshold, status, n, check.source)
         )  # fmt: skip
     return results, details
+
+
+_TESTED = ("drift", "anomaly")  # their verdicts are tests: a breach counts as supported
 
 
 def evaluate(
@@ -474,11 +493,12 @@ def evaluate(
     plan, events = _plan(table, config, micros(now), state.last_window)
     runs = dict(state.runs)
     alerts = dict(state.alerts)
+    baselines = {k: list(v) for k, v in state.baselines.items()}
     windows = []
     last = state.last_window
     for window, positions in plan:
         rows = table.take(pa.array(positions, type=pa.int64()))
-        checks, details = _window_checks(rows, window, config, reference)
+        checks, details = _window_checks(rows, window, config, reference, baselines)
         if window.end is not None:
             at = window.end
         else:
@@ -497,4 +517,4 @@ def evaluate(
             decided.append(replace(check, reason=decision.reason, run=decision.run, action=action))
         windows.append(WindowResult(config.name, config.model, window, at, tuple(decided), details))
         last = window.index
-    return Evaluation(tuple(windows), MonitorState(last, runs, alerts))
+    return Evaluation(tuple(windows), MonitorState(last, runs, alerts, baselines))
