@@ -79,6 +79,16 @@ def register(
             help="The column identifying people: indexed by keyed hash for erasure requests.",
         ),
     ] = None,
+    scan_pii: Annotated[
+        bool,
+        typer.Option(
+            "--scan-pii",
+            help="Scan for personal data first; the policy's dataset rules may refuse it.",
+        ),
+    ] = False,
+    policy: Annotated[
+        str, typer.Option("--policy", help="With --scan-pii: the policy (file or pack name).")
+    ] = "gdpr",
     as_json: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
 ) -> None:
     """Register a file as the next version of a dataset (hash, schema, rows, profile).
@@ -94,11 +104,7 @@ def register(
     err = Console(stderr=True)
     bar = progress_bar(err, f"Profiling {path.name}", None) if err.is_terminal else nullcontext()
     with registry_from(ctx) as reg, bar as tick:
-        dv = reg.register_dataset(
-            path,
-            progress=tick,
-            system=system,
-            name=name,
+        options = dict(
             source=source,
             purposes=purpose or [],
             lawful_basis=lawful_basis,
@@ -107,6 +113,12 @@ def register(
             derived_from=derived_from or [],
             subject_column=subject_column,
         )
+        if scan_pii:
+            from trustops.privacy.pii_gate import register_scanned
+
+            dv = register_scanned(reg, path, system=system, name=name, policy=policy, **options)
+        else:
+            dv = reg.register_dataset(path, progress=tick, system=system, name=name, **options)
     if as_json:
         print_json(dv.to_dict())
     else:

@@ -263,12 +263,12 @@ def review_evidence(registry: Registry, request_id: int) -> dict[str, Any]:
         if records:
             newest = records[-1]
             content = newest.content
-            if kind == "explanation":
-                summary = {
-                    k: content[k] for k in ("method", "importance", "output") if k in content
-                }
-            else:
-                summary = {k: content.get(k) for k in ("policy", "outcome")}
+            keys = (
+                ("method", "importance", "output")
+                if kind == "explanation"
+                else ("policy", "outcome")
+            )
+            summary: dict[str, Any] = {k: content.get(k) for k in keys}
             found[key] = summary
             found["evidence"].append(
                 {"kind": kind, "id": newest.id, "content_hash": newest.content_hash}
