@@ -143,3 +143,27 @@ def test_stored_monitor_records_and_shows_its_history(lake: Path, tmp_path: Path
     assert linked.exit_code == 0, linked.output
     again = run("monitor", "retrained", "scorer@2", "--evidence", evidence, env=env)
     assert again.exit_code == 2
+
+
+def test_due_runs_stored_monitors_on_the_servers_predictions(tmp_path: Path) -> None:
+    from trustops.governance import Registry
+    from trustops.monitoring.ingest import Ingestion
+
+    project = tmp_path / "project"
+    project.mkdir()
+    env = {"TRUSTOPS_WORKSPACE": str(project), "TRUSTOPS_ACTOR": "alice"}
+    assert run("init", project, env=env).exit_code == 0
+    with Registry.open(project) as reg:
+        reg.create_system("credit")
+        reg.register_model(b"weights", system="credit", name="scorer", code_commit=None)
+        log = degrading_log(seed=2, days=2, per_day=500).drop_columns(["label"])
+        Ingestion(reg).log_predictions("scorer@1", log, key="k1", sensitive=["race"])
+    assert run("monitor", "create", "--config", write_config(tmp_path), env=env).exit_code == 0
+    due = run("monitor", "run", "--due", "--now", "2026-11-03T00:00:00Z", "--json", env=env)
+    assert due.exit_code == 0, due.output
+    (result,) = json.loads(due.stdout)
+    assert result["monitor"] == "daily" and len(result["windows"]) == 2
+    again = run("monitor", "run", "--due", "--now", "2026-11-03T00:00:00Z", "--json", env=env)
+    assert json.loads(again.stdout) == []
+    with_data = run("monitor", "run", "--due", "--data", "x.parquet", env=env)
+    assert with_data.exit_code == 2 and "--due reads" in with_data.stderr
