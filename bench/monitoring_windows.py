@@ -73,6 +73,14 @@ def window_eval(args: argparse.Namespace, workdir: Path | None = None) -> dict[s
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="100,000 predictions (smoke run)")
+    import machine
+
+    print("# trustops monitor-window benchmark\n")
+    print(machine.machine_line())
+    print(f"source: {machine.source_state()}")
+    found = machine.versions(("trustops", "numpy", "pyarrow", "scipy"))
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in found.items()))
+    print(f"load average at start (1/5/15 min): {machine.load()}\n", flush=True)
     window_eval(ap.parse_args(argv))
     return 0
 
