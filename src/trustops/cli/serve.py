@@ -34,6 +34,14 @@ def serve(
     log_level: Annotated[
         str, typer.Option("--log-level", help="debug, info, warning or error.")
     ] = "info",
+    monitor_interval: Annotated[
+        float,
+        typer.Option(
+            "--monitor-interval",
+            min=0,
+            help="Seconds between runs of the due monitors in the background (0: none).",
+        ),
+    ] = 60.0,
 ) -> None:
     """Serve the REST API (/api/v1) and the dashboard; JSON logs on stderr.
 
@@ -57,7 +65,9 @@ def serve(
         workspace, overrides={"database_url": obj.get("database_url"), "actor": obj.get("actor")}
     )
     configure_logging(log_level)
-    application = create_app(settings, max_body_bytes=max_body)
+    application = create_app(
+        settings, max_body_bytes=max_body, monitor_interval=monitor_interval or None
+    )
     config = uvicorn.Config(
         application,
         host=host,

@@ -107,10 +107,14 @@ def create_app(
     *,
     store: Store | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    monitor_interval: float | None = None,
 ) -> FastAPI:
     """The trustops server over the store of ``settings`` (or an already open ``store``).
 
     ``max_body_bytes`` bounds every request body (413 beyond it).
+    ``monitor_interval`` (seconds; ``trustops serve`` gives 60): run the due
+    monitors in the background that often (:mod:`trustops.server.scheduler`);
+    None runs none.
     """
     if settings is None and store is None:
         raise TypeError("create_app needs settings or a store")
@@ -120,9 +124,18 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = store is None
         app.state.store = store if store is not None else Store.open(settings)  # type: ignore[arg-type]
+        scheduler = None
+        if monitor_interval is not None:
+            from trustops.server.scheduler import MonitorScheduler
+
+            scheduler = MonitorScheduler(app.state.store, interval=monitor_interval)
+            scheduler.start()
+        app.state.scheduler = scheduler
         try:
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()
             if opened:
                 app.state.store.close()
 
