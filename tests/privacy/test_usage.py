@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -152,3 +153,37 @@ def test_a_monitor_reading_a_registered_reference_records_a_use(
     (use,) = uses(monitoring)
     assert (use.use, use.purpose, use.dataset) == ("monitoring", "scoring", "credit/people@1")
     assert monitoring.audit.entries()[-1].action == "data.used"
+
+
+def test_check_on_a_registered_file_records_an_assessment(
+    credit: Registry, workspace: Path, tmp_path: Path
+) -> None:
+    import pyarrow.csv as pacsv
+    from typer.testing import CliRunner
+
+    from trustops.cli import app
+
+    path = tmp_path / "scored.csv"
+    pacsv.write_csv(
+        pa.table({"y": [1, 0, 1, 0] * 10, "p": [1, 0, 0, 1] * 10, "g": ["a", "b"] * 20}), path
+    )
+    credit.register_dataset(
+        path, system="credit", purposes=["bias audit"], personal_data=True, lawful_basis="duty"
+    )
+    args = ["--workspace", str(workspace), "check", "--policy", "eeoc-four-fifths",
+            "--data", str(path), "--y-true", "y", "--y-pred", "p", "--sensitive", "g",
+            "--system", "credit"]  # fmt: skip
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 2 and "needs a declared purpose" in refused.stderr
+    assert uses(credit, dataset="credit/scored@1") == []
+    done = CliRunner().invoke(app, [*args, "--purpose", "bias audit"])
+    assert done.exit_code in (0, 1), done.output
+    (use,) = uses(credit, dataset="credit/scored@1")
+    assert (use.use, use.purpose) == ("assessment", "bias audit")
+    assert use.used_by == "trustops check --policy eeoc-four-fifths"
+    # a file that is not registered is assessed without a record
+    other = tmp_path / "other.csv"
+    other.write_text(path.read_text() + "1,1,a\n")
+    args[args.index(str(path))] = str(other)
+    assert CliRunner().invoke(app, args).exit_code in (0, 1)
+    assert len(uses(credit)) == 1

@@ -43,6 +43,24 @@ def _as_of(text: str | None) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def _registered_read(
+    ctx: typer.Context, data: Path, system: str | None, model: str | None, purpose: str | None
+) -> Any:
+    """The purpose-checked read of ``data`` when it is a registered version of the system's
+    data (None when it is not registered); refused without a permitted purpose."""
+    from trustops.cli.registry import registry_from
+    from trustops.governance import NotFoundError
+    from trustops.governance.usage import plan_use
+
+    with registry_from(ctx) as reg:
+        where = system or reg.model(model or "").system
+        try:
+            dv = reg.dataset(str(data), system=where)
+        except NotFoundError:
+            return None
+        return plan_use(reg, dv, use="assessment", purpose=purpose)
+
+
 @app.command("check")
 def check(
     ctx: typer.Context,
@@ -96,6 +114,14 @@ def check(
     no_record: Annotated[
         bool, typer.Option("--no-record", help="Do not record the decision in the registry.")
     ] = False,
+    purpose: Annotated[
+        str | None,
+        typer.Option(
+            "--purpose",
+            help="With --data of a registered dataset: why it is read (default: the "
+            "workspace's privacy.purpose); checked and recorded.",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate a policy; exit 1 when it blocks.
 
@@ -126,6 +152,9 @@ def check(
         from trustops.cli.registry import registry_from
 
         registry_ctx = registry_from(ctx)
+    read = None  # a registered dataset version, read for this assessment (governance.usage)
+    if data is not None and registry_ctx is not None:
+        read = _registered_read(ctx, data, system, model, purpose)
     if data is not None:
         from trustops.engines.files import read_table
 
@@ -151,6 +180,12 @@ def check(
                 )
                 evidence.append(EvidenceItem("ll144", audit.to_dict(), created_at=now.isoformat()))
         subject = f"data:{data.name}"
+    if read is not None:
+        from trustops.cli.registry import registry_from
+        from trustops.governance.usage import write_use
+
+        with registry_from(ctx) as reg, reg.transaction() as change:
+            write_use(change, read, used_by=f"trustops check --policy {loaded.name}")
     if registry_ctx is not None and model is not None:
         with registry_ctx as reg:
             decision = reg.evaluate_policy(
