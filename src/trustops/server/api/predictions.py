@@ -23,6 +23,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from trustops.core.access import Permission
 from trustops.monitoring.ingest import InFlightError, Ingestion, IngestResponse
@@ -66,6 +67,13 @@ _BODY = {
 }
 
 
+async def _body(request: Request) -> bytes:
+    try:
+        return await request.body()
+    except ClientDisconnect:  # the sender gave up mid-body: nothing to store, nobody to answer
+        raise HTTPException(400, "the client disconnected before the body arrived") from None
+
+
 async def _ingest(call: Callable[..., IngestResponse], *args: Any, **kwargs: Any) -> JSONResponse:
     try:
         response = await run_in_threadpool(call, *args, **kwargs)
@@ -91,7 +99,7 @@ async def log_predictions(
     key: Key = None,
     sensitive: Sensitive = [],  # noqa: B006 (FastAPI copies the default)
 ) -> JSONResponse:
-    body = await request.body()
+    body = await _body(request)
     return await _ingest(
         Ingestion(caller.registry).log_predictions,
         model_ref(system, ref),
@@ -117,7 +125,7 @@ async def log_labels(
     content_type: ContentType = "application/json",
     key: Key = None,
 ) -> JSONResponse:
-    body = await request.body()
+    body = await _body(request)
     ingestion = Ingestion(caller.registry)
     return await _ingest(
         ingestion.log_labels, model_ref(system, ref), body, key=key or "", media_type=content_type
