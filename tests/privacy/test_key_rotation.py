@@ -126,3 +126,23 @@ def test_rotation_refuses_before_changing_anything(
         rotate_key(stranger, b)
     assert {keyed.artifacts.key_id_of(d) for d in digests} == {a.key_id}
     assert keyed.audit.size() == size
+
+
+def test_artifacts_written_during_a_rotation_are_rotated_too(
+    open_registry: Callable[..., Registry], tmp_path: Path
+) -> None:
+    write_key_file(tmp_path / "old.key")
+    registry = open_registry(encryption_key=str(tmp_path / "old.key"))
+    digests = _fill(registry)
+    writer = open_registry(encryption_key=str(tmp_path / "old.key"))  # another process
+    late: list[str] = []
+
+    def meanwhile(digest: str) -> None:
+        if not late:
+            late.append(writer.artifacts.put_bytes(b"stored while rotating")[0])
+
+    new = write_key_file(tmp_path / "new.key")
+    done = rotate_key(registry, new, progress=meanwhile)
+    assert done.total == len(digests) + 1 and done.rewritten == len(digests) + 1
+    after = open_registry(encryption_key=str(tmp_path / "new.key"))
+    assert after.artifacts.read(late[0]) == b"stored while rotating"

@@ -11,6 +11,9 @@ artifact is under the new key, the rotation is marked finished and the old
 key retired (``encryption.rotation_finished``). Switch the workspace's
 ``store.encryption_key`` to the new key afterwards; keep the old key until
 then. Hashes never change, so lineage, evidence and the audit log stay valid.
+Artifacts another process stores under the old key while the rotation runs
+are picked up by a last pass over the listing; give writers the new key as
+soon as the rotation starts (or pause them) so none arrive after it.
 
 Rotating from no key encrypts a store that was in plaintext.
 
@@ -93,11 +96,19 @@ def rotate_key(
     rotation_id, resumed = _start(registry, from_key, new_key.key_id)
     store.keyring = keyring
     rewritten = 0
-    for digest in digests:
-        if store.reencrypt(digest, new_key):
-            rewritten += 1
-        if progress is not None:
-            progress(digest)
+    while True:  # again over the listing until a pass finds nothing written meanwhile
+        fresh = 0
+        for digest in digests:
+            if store.reencrypt(digest, new_key):
+                fresh += 1
+                if progress is not None:
+                    progress(digest)
+        rewritten += fresh
+        listed = store.digests()
+        if not fresh or listed == digests:
+            digests = listed
+            break
+        digests = listed
     with registry.transaction() as change:
         kr, keys = t.key_rotations.c, t.encryption_keys.c
         now = utc_now()
