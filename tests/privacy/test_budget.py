@@ -165,3 +165,30 @@ def test_concurrent_releases_cannot_overdraw(open_registry: Callable[..., Regist
     assert left is not None and left.epsilon_spent == pytest.approx(0.6, abs=1e-6)
     assert len(releases(first, "decisions", system="hiring")) == 1
     assert first.audit.verify().ok
+
+
+def test_personal_data_needs_a_permitted_purpose_and_the_read_is_recorded(
+    registry: Registry,
+) -> None:
+    from trustops.governance.usage import PurposeError, uses
+
+    registry.create_system("hiring")
+    registry.register_dataset(
+        DATA, system="hiring", name="people", personal_data=True, lawful_basis="consent",
+        purposes=["public statistics"],
+    )  # fmt: skip
+    set_budget(registry, "people", system="hiring", epsilon=1.0)
+    before = _state(registry)
+    for purpose in (None, "marketing"):
+        with pytest.raises(PurposeError):
+            release(registry, DATA, dataset="people", system="hiring", statistic="count",
+                    epsilon=0.5, purpose=purpose)  # fmt: skip
+    assert _state(registry) == before
+    r = release(registry, DATA, dataset="people", system="hiring", statistic="count",
+                epsilon=0.5, purpose="public statistics")  # fmt: skip
+    [use] = uses(registry, system="hiring")
+    assert (use.use, use.purpose, use.used_by) == (
+        "release",
+        "public statistics",
+        f"dp_release:{r.release_id}",
+    )
