@@ -404,6 +404,34 @@ def test_approve_with_the_form_and_see_the_status_change(server: LiveServer) -> 
     assert "Nothing is waiting" in carl.get("/approvals").text
 
 
+def test_the_queue_lists_art22_reviews_for_those_who_decide_them(server: LiveServer) -> None:
+    from trustops.privacy.review import assign_review, decide_review, request_review
+
+    seeded = seed(server)
+    registry = server.registry("dana")
+    asked = [
+        request_review(registry, model="credit/scorer@1", prediction_id=f"app-{i}",
+                       statement="My income was misread; call me on +1 415 555 0100.")
+        for i in range(3)
+    ]  # fmt: skip
+    request_review(registry, model="hr/ranker@1", prediction_id="cand-9", statement=None)
+    assign_review(registry, asked[1].id, "rita")
+    decide_review(registry, asked[2].id, outcome="upheld", rationale="checked")
+    queue = login(server, seeded.tokens["rita"]).get("/approvals").text
+    section = queue[queue.index("Reviews of automated decisions") :]
+    assert section.count("/systems/credit/privacy#reviews") == 2  # open and assigned, not decided
+    assert "app-0" in section and "app-1" in section and "app-2" not in section
+    assert 'class="badge pending"' in section and 'class="badge assigned"' in section
+    assert "cand-9" not in queue and "415 555" not in queue  # other systems; no statements
+    # a viewer decides no review and gets no such section; the hr reviewer sees hr's only
+    assert (
+        "Reviews of automated decisions"
+        not in login(server, seeded.tokens["vera"]).get("/approvals").text
+    )
+    hana = login(server, seeded.tokens["hana"]).get("/approvals").text
+    assert "cand-9" in hana and "app-0" not in hana
+
+
 @pytest.mark.parametrize(
     "form",
     [

@@ -379,8 +379,11 @@ def dashboard_router() -> APIRouter:
             can = principal.can(Permission.APPROVAL_DECIDE, item["system"])
             items.append((item, can and item["submitter"] != principal.user,
                           views.gate_view(approvals.gate(item["ref"]))))  # fmt: skip
+        reviewable = [s for s in names if principal.can(Permission.REVIEW_DECIDE, s)]
         return render(request, "approvals.html.j2", caller=caller, title="Approvals",
-                      section="approvals", items=items, back="/approvals")  # fmt: skip
+                      section="approvals", items=items, back="/approvals",
+                      reviews=views.pending_reviews(caller.registry, reviewable),
+                      reviewer=bool(reviewable))  # fmt: skip
 
     @router.post("/systems/{system}/approvals/{request_id}")
     def decide(

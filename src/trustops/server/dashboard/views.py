@@ -46,6 +46,7 @@ __all__ = [
     "model_page",
     "monitor_views",
     "newest",
+    "pending_reviews",
     "report_html",
     "request_view",
     "requests_of",
@@ -447,3 +448,14 @@ def monitor_views(registry: Registry, model: ModelVersion) -> list[MonitorView]:
             )
         )
     return views
+
+
+def pending_reviews(registry: Registry, systems: Iterable[str]) -> list[Any]:
+    """Requests for human review of an automated decision (GDPR Art. 22) not yet decided in
+    ``systems``, oldest first (:func:`trustops.privacy.review.reviews`)."""
+    from trustops.privacy.review import reviews
+
+    shown = set(systems)
+    if not shown:
+        return []
+    return [r for r in reviews(registry) if r.system in shown and r.status != "decided"]
