@@ -243,3 +243,20 @@ def _days(log: pa.Table) -> list[pa.Table]:
                            pc.less(stamps, pa.scalar(START + (d + 1) * DAY))))
         for d in range(8)
     ]  # fmt: skip
+
+
+def test_a_later_run_over_the_lake_reads_only_the_windows_it_has_left(tmp_path: Path) -> None:
+    from trustops.monitoring.evaluate import log_table
+
+    log = degrading_log(seed=13, days=4, per_day=500)
+    for i, batch in enumerate(log.to_batches(max_chunksize=700)):
+        pq.write_table(pa.Table.from_batches([batch]), tmp_path / f"{i:02d}.parquet")
+    lake, cfg = str(tmp_path / "*.parquet"), config()
+    first = evaluate(lake, cfg, now=START + 2 * DAY)
+    later = evaluate(lake, cfg, now=START + 4 * DAY, state=first.state)
+    whole = evaluate(log, cfg, now=START + 4 * DAY)
+    assert [w.to_dict() for w in (*first.windows, *later.windows)] == [
+        w.to_dict() for w in whole.windows
+    ]
+    since = int((START + 2 * DAY).timestamp()) * 1_000_000
+    assert log_table(lake, cfg, since=since).num_rows == 1000

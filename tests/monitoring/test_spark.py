@@ -29,3 +29,8 @@ def test_a_spark_dataframe_gives_the_windows_of_its_arrow_table(
     in_memory = evaluate(log, config, now=START + 3 * DAY)
     assert len(on_spark.windows) == 3
     assert [w.to_dict() for w in on_spark.windows] == [w.to_dict() for w in in_memory.windows]
+    first = evaluate(frame, config, now=START + 2 * DAY)  # then the rest, filtered in Spark
+    later = evaluate(frame, config, now=START + 3 * DAY, state=first.state)
+    assert [w.to_dict() for w in (*first.windows, *later.windows)] == [
+        w.to_dict() for w in in_memory.windows
+    ]

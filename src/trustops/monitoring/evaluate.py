@@ -202,15 +202,25 @@ class Evaluation:
 # -- reading the log ------------------------------------------------------------------
 
 
-def log_table(data: Any, config: MonitorConfig) -> pa.Table:
-    """The monitor's columns of ``data`` (any engine source, or a Spark DataFrame) as Arrow."""
+def log_table(data: Any, config: MonitorConfig, *, since: int | None = None) -> pa.Table:
+    """The monitor's columns of ``data`` (any engine source, or a Spark DataFrame) as Arrow.
+
+    ``since`` (µs) keeps only predictions made at or after it, batch by batch
+    (in Spark, as a filter), so a run over a growing lake holds only the
+    windows it has yet to evaluate.
+    """
     names = _needed(config)
+    time = config.columns.time
     if type(data).__module__.split(".")[0] == "pyspark":
         present = list(data.columns)
         for name in names:
             if name not in present:
                 raise MissingColumnError(name, available=present)
         selected = data.select(*names)
+        if since is not None and "timestamp" in dict(selected.dtypes).get(time, ""):
+            from pyspark.sql import functions as f
+
+            selected = selected.where(f.col(time) >= f.lit(_datetime(since)))
         if hasattr(selected, "toArrow"):
             return selected.toArrow()
         return pa.Table.from_pandas(selected.toPandas(), preserve_index=False)
@@ -220,7 +230,18 @@ def log_table(data: Any, config: MonitorConfig) -> pa.Table:
     optional = {config.columns.received, config.columns.id} - {None}
     names = [n for n in names if n in source.schema.names or n not in optional]
     source = source.select(names)
-    return pa.Table.from_batches(list(source.batches()), schema=source.schema)
+    filtered = since is not None and time in source.schema.names
+    batches = []
+    for batch in source.batches():  # filtered as read: memory holds only what is kept
+        if filtered:
+            times = _time_column(pa.Table.from_batches([batch]), time)
+            batch = batch.filter(pa.array(times >= since))
+        batches.append(batch)
+    return pa.Table.from_batches(batches, schema=source.schema)
+
+
+def _datetime(us: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + _delta(us)
 
 
 def _needed(config: MonitorConfig) -> list[str]:
@@ -482,7 +503,10 @@ def evaluate(
         state: the monitor's state after its previous run (default: a new monitor).
     """
     state = state or MonitorState()
-    table = data if isinstance(data, pa.Table) else log_table(data, config)
+    since = None
+    if config.window.kind == "time" and state.last_window is not None:
+        since = config.window.origin_us + (state.last_window + 1) * config.window.size
+    table = data if isinstance(data, pa.Table) else log_table(data, config, since=since)
     for name in _needed(config):
         if name not in table.column_names and name not in (
             config.columns.received,
