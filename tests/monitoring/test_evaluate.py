@@ -260,3 +260,14 @@ def test_a_later_run_over_the_lake_reads_only_the_windows_it_has_left(tmp_path: 
     ]
     since = int((START + 2 * DAY).timestamp()) * 1_000_000
     assert log_table(lake, cfg, since=since).num_rows == 1000
+
+
+def test_rows_without_their_sensitive_attribute_are_left_out_of_fairness_and_counted() -> None:
+    log = degrading_log(seed=14, days=1, per_day=1000)
+    race = log.column("race").to_pylist()
+    hidden = pa.array([None if i % 10 == 0 else r for i, r in enumerate(race)])
+    partial = log.set_column(log.schema.get_field_index("race"), "race", hidden)
+    (window,) = evaluate(partial, config(), now=START + DAY).windows
+    assert window.details["rows_without_sensitive_attributes"] == 100
+    check = next(c for c in window.checks if c.key == KEY)
+    assert check.n == 900 and check.value is not None

@@ -327,13 +327,13 @@ def _fairness(
         metric, _, convention = check.metric.rpartition(".")
         labelled = metric not in LABEL_FREE
         if labelled not in by_label:
-            data = rows
+            data = _with_attributes(rows, c.sensitive, details)
             if labelled:
                 if not c.label or c.label not in rows.column_names:
                     raise MissingColumnError(
                         c.label or "label", available=rows.column_names, role="label"
                     )
-                data = rows.filter(pc.is_valid(rows.column(c.label)))
+                data = data.filter(pc.is_valid(data.column(c.label)))
             report = None
             if data.num_rows:
                 report = assess_fairness(
@@ -362,6 +362,22 @@ def _fairness(
             low, high = (None, None) if interval is None else (interval[0], interval[1])
             out.append((check, key, value, _float(low), _float(high), n))
     return out
+
+
+def _with_attributes(rows: pa.Table, names: Sequence[str], details: dict[str, Any]) -> pa.Table:
+    """The rows whose sensitive attributes are all known; how many were not is a detail."""
+    known = None
+    for name in names:
+        if name not in rows.column_names:
+            raise MissingColumnError(name, available=rows.column_names, role="sensitive")
+        valid = pc.is_valid(rows.column(name))
+        known = valid if known is None else pc.and_(known, valid)
+    if known is None:
+        return rows
+    kept = rows.filter(known)
+    if kept.num_rows < rows.num_rows:
+        details["rows_without_sensitive_attributes"] = rows.num_rows - kept.num_rows
+    return kept
 
 
 def _group_values(report: Any, metric: str) -> dict[str, Any]:
