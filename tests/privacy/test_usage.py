@@ -187,3 +187,14 @@ def test_check_on_a_registered_file_records_an_assessment(
     args[args.index(str(path))] = str(other)
     assert CliRunner().invoke(app, args).exit_code in (0, 1)
     assert len(uses(credit)) == 1
+
+
+def test_reading_data_past_its_retention_warns(credit: Registry) -> None:
+    credit.register_dataset(
+        pa.table({"x": [9]}), system="credit", name="old", purposes=["scoring"],
+        personal_data=True, lawful_basis="contract", retention_days=0,
+    )  # fmt: skip
+    credit.warnings.clear()
+    record_use(credit, "credit/old@1", use="assessment", purpose="scoring")
+    assert any("credit/old@1: retention ended" in w for w in credit.warnings)
+    assert "retention ended" in (credit.audit.entries()[-1].reason or "")

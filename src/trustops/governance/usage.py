@@ -129,20 +129,39 @@ def plan_use(
                 hint="pass --purpose (purpose= in Python) or set privacy.purpose in "
                 ".trustops/config.toml; permitted: " + (", ".join(permitted) or "none declared"),
             )
-        return PlannedUse(dataset, use, None, "allowed")
+        return PlannedUse(dataset, use, None, "allowed", _retention_ended(dataset))
+    expired = _retention_ended(dataset)
     if governed and purpose not in permitted:
         message = (
             f"purpose {purpose!r} is not a permitted purpose of {_label(dataset)} "
             f"(permitted: {', '.join(permitted) or 'none declared'})"
         )
         if settings is not None and settings.purpose_mismatch == "warn":
-            return PlannedUse(dataset, use, purpose, "warned", message)
+            return PlannedUse(dataset, use, purpose, "warned", _join(message, expired))
         raise PurposeError(
             message,
             hint="use a permitted purpose, register the data with this purpose, or set "
             'privacy.purpose_mismatch = "warn"',
         )
-    return PlannedUse(dataset, use, purpose, "allowed")
+    return PlannedUse(dataset, use, purpose, "allowed", expired)
+
+
+def _join(*parts: str | None) -> str | None:
+    return "; ".join(p for p in parts if p) or None
+
+
+def _retention_ended(dataset: DatasetVersion, now: datetime | None = None) -> str | None:
+    """A warning when the version is read after its retention period ended (else None)."""
+    if dataset.retention_days is None:
+        return None
+    start = datetime.fromisoformat(dataset.created_at.replace("Z", "+00:00"))
+    end = start + timedelta(days=dataset.retention_days)
+    if (now or datetime.now(UTC)) < end:
+        return None
+    return (
+        f"{_label(dataset)}: retention ended {end.date().isoformat()}; erase the data or record "
+        "why it is kept"
+    )
 
 
 def write_use(
