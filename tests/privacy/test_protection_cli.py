@@ -99,8 +99,12 @@ def test_pseudonymise_and_reidentify(project: Path) -> None:
 
 def test_rotate_key_encrypts_the_store(project: Path) -> None:
     ok("privacy", "new-key", "a.key")
+    assert "none (artifacts stored in plaintext)" in ok("privacy", "keys")
     out = ok("privacy", "rotate-key", "--new-key-file", "a.key")
     assert "re-encrypted" in out and "was plaintext" in out
+    history = json.loads(ok("privacy", "keys", "--json"))
+    assert [r["to_key"] for r in history["rotations"]] == [k["key_id"] for k in history["keys"]]
+    assert history["rotations"][0]["finished_at"] is not None
     env = {**os.environ, "TRUSTOPS_ENCRYPTION_KEY": str(project / "a.key")}
     env.pop("TRUSTOPS_DEBUG", None)
     script = str(Path(sys.executable).with_name("trustops"))  # the console script

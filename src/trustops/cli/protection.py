@@ -1,4 +1,4 @@
-"""``trustops privacy budget|pseudonymise|reidentify|new-key|rotate-key``: protecting the data."""
+"""``trustops privacy budget|pseudonymise|reidentify|new-key|rotate-key|keys``: protecting data."""
 
 from __future__ import annotations
 
@@ -159,3 +159,28 @@ def rotate_key_command(
         f"{done.rewritten} of {done.total} artifacts re-encrypted under key {done.to_key}"
         f" (was {done.from_key or 'plaintext'}); now set store.encryption_key to {new_key_file}"
     )
+
+
+@privacy_app.command("keys")
+def keys_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the encryption key ids the store has recorded, and every key rotation."""
+    from trustops.governance.key_rotation import key_history
+
+    with registry_from(ctx) as reg:
+        history = key_history(reg)
+    if as_json:
+        print_json(history)
+        return
+    typer.echo(f"current key: {history['current_key'] or 'none (artifacts stored in plaintext)'}")
+    for key in history["keys"]:
+        retired = f", retired {key['retired_at']}" if key["retired_at"] else ""
+        typer.echo(f"key {key['key_id']}  {key['algorithm']}  since {key['created_at']}{retired}")
+    for r in history["rotations"]:
+        state = f"finished {r['finished_at']}" if r["finished_at"] else "open (run it again)"
+        typer.echo(
+            f"rotation #{r['id']}  {r['from_key'] or 'plaintext'} -> {r['to_key']}  "
+            f"started {r['started_at']} by {r['started_by']}, {state}"
+        )

@@ -45,7 +45,7 @@ from trustops.governance.encryption import ALGORITHM, EncryptionKey, Keyring, Mi
 if TYPE_CHECKING:
     from trustops.governance.registry import Registry
 
-__all__ = ["Rotation", "rotate_key"]
+__all__ = ["Rotation", "key_history", "rotate_key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,3 +169,23 @@ def _start(registry: Registry, from_key: str | None, to_key: str) -> tuple[int, 
             {"id": rid, "from_key": from_key, "to_key": to_key},
         )
         return rid, False
+
+
+def key_history(registry: Registry) -> dict[str, Any]:
+    """The recorded key ids and rotations, and the id of the key this registry writes with.
+
+    Example:
+        >>> import tempfile
+        >>> from trustops.governance import Registry, init_workspace
+        >>> reg = Registry.open(init_workspace(tempfile.mkdtemp(), actor="alice").project)
+        >>> key_history(reg)
+        {'current_key': None, 'keys': [], 'rotations': []}
+    """
+    keyring = registry.artifacts.keyring
+    current = keyring.current.key_id if keyring is not None and keyring.current else None
+    with registry.db.read() as conn:
+        keys = conn.execute(sa.select(t.encryption_keys).order_by(t.encryption_keys.c.created_at))
+        key_rows = [dict(r._mapping) for r in keys]
+        rotations = conn.execute(sa.select(t.key_rotations).order_by(t.key_rotations.c.id))
+        rotation_rows = [dict(r._mapping) for r in rotations]
+    return {"current_key": current, "keys": key_rows, "rotations": rotation_rows}
