@@ -151,3 +151,41 @@ def test_a_post_without_csrf_is_refused_in_the_browser_session(
     # and the session is still good: the page works
     page.goto(f"{server.url}/approvals")
     assert page.locator("button[value=approve]").count() == 1
+
+
+def test_a_viewer_follows_the_model_page_to_its_monitoring_over_time(
+    server: LiveServer, browser: Any
+) -> None:
+    from tests.server.test_dashboard import seed_monitor
+    from trustops.privacy.review import request_review
+
+    seeded = seed(server)
+    seed_monitor(server)
+    request_review(server.registry("dana"), model="credit/scorer@1", prediction_id="app-7",
+                   statement="please look again")  # fmt: skip
+    folder = ARTIFACTS / server.kind
+    folder.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page()
+    page.goto(f"{server.url}/login")
+    page.fill("#token", seeded.tokens["vera"])
+    page.click("section.login button[type=submit]")
+    page.goto(f"{server.url}/systems/credit/models/scorer/1")
+    assert "scorer-watch" in page.inner_text("#monitoring")
+    page.click("#monitoring a >> text=over time")
+    page.wait_for_url(f"{server.url}/systems/credit/models/scorer/1/monitoring")
+    charts = page.locator("section.monitor figure svg")
+    assert charts.count() == 3
+    for i in range(3):  # drawn at a readable size, not collapsed by the page's styles
+        box = charts.nth(i).bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 150
+    assert page.locator("section.monitor .band").count() >= 1
+    assert "Alert history" in page.inner_text("section.monitor")
+    _shot(page, folder, "07-monitoring")
+    # a reviewer's queue: approvals, then the Art. 22 reviews waiting
+    page.click("header .who button")
+    page.wait_for_url(f"{server.url}/login")
+    page.fill("#token", seeded.tokens["rita"])
+    page.click("section.login button[type=submit]")
+    page.goto(f"{server.url}/approvals")
+    assert "app-7" in page.inner_text("#reviews ~ table")
+    _shot(page, folder, "08-queue-with-art22-reviews")
