@@ -14,12 +14,16 @@ a ``data.used`` audit entry in the same transaction:
   is not read without a purpose (:class:`PurposeError`), nor for a purpose it
   does not permit — unless ``privacy.purpose_mismatch = "warn"``, when the
   use is recorded with outcome ``warned`` and a warning. A version declared
-  neither personal nor with purposes is read without one, and still recorded;
+  neither personal nor with purposes is read without one, and still recorded
+  (inside a registration, the registration's own entry is its audit entry);
 - the entry holds the purpose, the use, the dataset's lawful basis and
   content hash, and what used it — never a value from the data.
 
-:func:`retention_warnings` lists the versions whose retention period
-(``retention_days``) has run out or runs out soon.
+A caller checks first (:func:`plan_use`, before reading anything) and records
+in its own transaction (:func:`write_use`), or does both with :func:`record_use`.
+A read after the retention period (``retention_days``) ended is allowed with a
+warning; :func:`retention_warnings` lists the versions whose retention has run
+out or runs out soon.
 
 Example:
     >>> import tempfile, pyarrow as pa
