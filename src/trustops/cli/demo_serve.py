@@ -68,13 +68,19 @@ def listen(first: int = 8000, tries: int = 20) -> socket.socket:
     raise UsageError(f"no free port on {HOST} from {first} to {first + tries - 1}")
 
 
-def _viewer_token(settings: Any, system: str) -> str:
-    """A new viewer of ``system`` and its token's secret (the audit log has its id only)."""
+def _viewer_token(settings: Any, system: str) -> tuple[str, list[str]]:
+    """A new viewer of ``system``, its token's secret (the audit log has its id only), and
+    the monitoring pages of the system's monitored versions."""
     from trustops.core.access import Role
     from trustops.governance import Registry
     from trustops.governance.identity import Identity
+    from trustops.monitoring.store import list_monitors
+    from trustops.server.dashboard.routes import model_path
 
     with Registry.open(settings=settings) as reg:
+        monitored = sorted(
+            {m.model for m in list_monitors(reg) if m.model.startswith(f"{system}/")}
+        )
         identity = Identity(reg)
         if VIEWER not in {u.name for u in identity.users()}:
             identity.create_user(VIEWER)
@@ -82,17 +88,20 @@ def _viewer_token(settings: Any, system: str) -> str:
         issued = identity.issue_token(
             VIEWER, expires_at=datetime.now(UTC) + TOKEN_TTL, label="trustops demo --serve"
         )
-    return issued.secret
+    pages = [f"/systems/{system}/models/{model_path(m.split('/', 1)[1])}/monitoring"
+             for m in monitored]  # fmt: skip
+    return issued.secret, pages
 
 
-def _check(url: str, token: str) -> tuple[int, int]:
-    """The statuses of ``/readyz`` and of the overview page for the viewer's token."""
+def _check(url: str, token: str, pages: list[str]) -> tuple[int, list[int]]:
+    """The status of ``/readyz``, and of the overview page and ``pages`` for the viewer."""
     import httpx
 
-    with httpx.Client(base_url=url, timeout=30) as client:
+    auth = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=url, timeout=60) as client:
         ready = client.get("/readyz").status_code
-        overview = client.get("/", headers={"Authorization": f"Bearer {token}"}).status_code
-    return ready, overview
+        answers = [client.get(page, headers=auth).status_code for page in ["/", *pages]]
+    return ready, answers
 
 
 def serve_demo(
@@ -122,7 +131,7 @@ def serve_demo(
     if workspace is None:
         raise UsageError(f"no demo workspace in {output}")
     settings = load_settings(workspace, env={}, overrides=demo_settings(workspace))
-    token = _viewer_token(settings, system)
+    token, pages = _viewer_token(settings, system)
     sock = listen(first=port)
     url = f"http://{HOST}:{sock.getsockname()[1]}"
     configure_logging("warning")  # the tour's output stays readable; errors still show
@@ -139,6 +148,8 @@ def serve_demo(
     console.print(f"viewer token for {VIEWER} ({system}, expires in a day; shown once):")
     console.print(escape(token), soft_wrap=True, highlight=False)
     console.print(f"log in: open {url}/login and paste the token", highlight=False)
+    for page in pages:
+        console.print(f"fairness drift over time: {url}{page}", highlight=False, soft_wrap=True)
     console.print(
         f"or call the API: curl -H 'Authorization: Bearer <token>' {url}/api/v1/systems",
         soft_wrap=True, highlight=False, markup=False,
@@ -160,15 +171,19 @@ def serve_demo(
     try:
         while not server.started and thread.is_alive():
             thread.join(0.05)
-        ready, overview = _check(url, token) if server.started else (0, 0)
+        ready, answers = (
+            _check(url, token, pages) if server.started else (0, [0] * (1 + len(pages)))
+        )
     finally:
         server.should_exit = True
         thread.join()
         sock.close()
-    ok = ready == 200 and overview == 200
+    ok = ready == 200 and all(status == 200 for status in answers)
     verdict = "[bold green]ok[/]" if ok else "[bold red]FAILED[/]"
+    monitoring = "".join(f", monitoring page {status}" for status in answers[1:])
     console.print(
-        f"server check {verdict}: /readyz {ready}, overview page {overview} for {VIEWER}; "
+        f"server check {verdict}: /readyz {ready}, overview page {answers[0]}{monitoring} "
+        f"for {VIEWER}; "
         "stopped (not a terminal, or CI): run `trustops demo --serve` at a terminal, or "
         f"`trustops --workspace {escape(str(output))} serve`, to keep it running"
     )
