@@ -3,6 +3,7 @@ the same results whether the windows are evaluated at once or run by run."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trustops.assess import assess_fairness
 from trustops.cli.demo_monitoring import DAY, START, degrading_log
@@ -271,3 +274,21 @@ def test_rows_without_their_sensitive_attribute_are_left_out_of_fairness_and_cou
     assert window.details["rows_without_sensitive_attributes"] == 100
     check = next(c for c in window.checks if c.key == KEY)
     assert check.n == 900 and check.value is not None
+
+
+_SMALL = degrading_log(seed=15, days=5, per_day=120)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(0, 6 * 24), min_size=1, max_size=4))
+def test_any_schedule_of_runs_gives_the_windows_of_one_run(hours: list[int]) -> None:
+    cfg = config(persistence=1, cooldown="1d", fairness={"bootstrap": 20, "seed": 1,
+                                                         "min_group_size": 5})  # fmt: skip
+    end = START + 6 * DAY
+    whole = evaluate(_SMALL, cfg, now=end)
+    state, windows = MonitorState(), []
+    for h in [*sorted(hours), 6 * 24]:
+        run = evaluate(_SMALL, cfg, now=START + timedelta(hours=h), state=state)
+        state = MonitorState.from_dict(json.loads(json.dumps(run.state.to_dict())))
+        windows += run.windows
+    assert [w.to_dict() for w in windows] == [w.to_dict() for w in whole.windows]

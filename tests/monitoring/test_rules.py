@@ -139,3 +139,24 @@ def test_event_of() -> None:
 def test_state_round_trips_through_json() -> None:
     state = AlertState("firing", 123)
     assert AlertState.from_dict(state.to_dict()) == state
+
+
+@given(st.lists(st.tuples(st.sampled_from(["alert", "clear", "hold"]), st.integers(0, 5)),
+                max_size=40), st.integers(0, 12))  # fmt: skip
+def test_while_firing_sends_are_at_least_a_cooldown_apart(
+    events: list[tuple[str, int]], cooldown: int
+) -> None:
+    state, at, last_send = AlertState(), 0, None
+    for event, gap in events:
+        at += gap
+        before = state
+        state, action = step(state, event, at=at, cooldown=cooldown)
+        if action == "send":
+            if before.status == "firing":
+                assert last_send is not None and at - last_send >= cooldown
+            last_send = at
+        if action == "resolve":
+            last_send = None
+        assert (state.status == "firing") == (
+            (before.status == "firing" and event != "clear") or event == "alert"
+        )
