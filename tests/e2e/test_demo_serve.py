@@ -54,9 +54,10 @@ def test_the_demo_serves_checks_and_stops_without_a_terminal(tmp_path: Path) -> 
     assert f"log in: open {url.group(1)}/login" in done.stdout
     monitoring = f"{url.group(1)}/systems/credit-scoring/models/credit-scorer/1/monitoring"
     assert f"fairness drift over time: {monitoring}" in done.stdout
+    assert f"erasure requests): {url.group(1)}/systems/credit-scoring/privacy" in done.stdout
     assert (
-        f"server check ok: /readyz 200, overview page 200, monitoring page 200 for {VIEWER}"
-        in done.stdout
+        "server check ok: /readyz 200, overview page 200, monitoring page 200, privacy page 200 "
+        f"for {VIEWER}" in done.stdout
     )
     tokens = re.findall(r"\btro_[A-Za-z0-9_-]{43}\b", done.stdout)
     assert len(tokens) == 1 and tokens[0] not in done.stderr

@@ -5,12 +5,14 @@ with the viewer role) gets an API token through
 :class:`~trustops.governance.identity.Identity`, and the server that
 ``trustops serve`` runs (:func:`trustops.server.app.create_app` under uvicorn)
 starts on 127.0.0.1, port 8000 or the next free one. The URL and the token
-are printed with how to log in.
+are printed with how to log in, and the pages to open: each monitored
+version's monitoring page and the system's privacy page.
 
 At a terminal (stdin is a TTY and ``CI`` is unset) the server runs until
 Ctrl-C. Anywhere else (CI, ``make demo`` without a terminal) it starts, the
-demo checks that ``/readyz`` answers and that the overview page answers 200
-for the viewer's token, prints that, and stops: the demo always ends.
+demo checks that ``/readyz`` answers and that the overview, monitoring and
+privacy pages answer 200 for the viewer's token, prints that, and stops: the
+demo always ends.
 """
 
 from __future__ import annotations
@@ -150,6 +152,11 @@ def serve_demo(
     console.print(f"log in: open {url}/login and paste the token", highlight=False)
     for page in pages:
         console.print(f"fairness drift over time: {url}{page}", highlight=False, soft_wrap=True)
+    privacy = f"/systems/{system}/privacy"
+    console.print(
+        f"privacy (Art. 30 record, data uses, erasure requests): {url}{privacy}",
+        highlight=False, soft_wrap=True,
+    )  # fmt: skip
     console.print(
         f"or call the API: curl -H 'Authorization: Bearer <token>' {url}/api/v1/systems",
         soft_wrap=True, highlight=False, markup=False,
@@ -172,7 +179,7 @@ def serve_demo(
         while not server.started and thread.is_alive():
             thread.join(0.05)
         ready, answers = (
-            _check(url, token, pages) if server.started else (0, [0] * (1 + len(pages)))
+            _check(url, token, [*pages, privacy]) if server.started else (0, [0] * (2 + len(pages)))
         )
     finally:
         server.should_exit = True
@@ -180,7 +187,8 @@ def serve_demo(
         sock.close()
     ok = ready == 200 and all(status == 200 for status in answers)
     verdict = "[bold green]ok[/]" if ok else "[bold red]FAILED[/]"
-    monitoring = "".join(f", monitoring page {status}" for status in answers[1:])
+    monitoring = "".join(f", monitoring page {status}" for status in answers[1:-1])
+    monitoring += f", privacy page {answers[-1]}"
     console.print(
         f"server check {verdict}: /readyz {ready}, overview page {answers[0]}{monitoring} "
         f"for {VIEWER}; "

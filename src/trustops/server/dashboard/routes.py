@@ -334,7 +334,7 @@ def dashboard_router() -> APIRouter:
             request, "model.html.j2", caller=caller, title=f"{system}/{model.ref}",
             section="systems", page=page, gate=views.gate_view(approvals.gate(ref)),
             requests=views.requests_of(approvals, model),
-            monitors=views.monitor_views(caller.registry, model),
+            monitors=views.monitor_views(caller.registry, model, charts=False),
             can_decide=principal.can(Permission.APPROVAL_DECIDE, system), back=request.url.path,
         )  # fmt: skip
 

@@ -416,8 +416,11 @@ def window_text(spec: Any) -> str:
     return f"time windows of {_duration(spec.size)}{late}"
 
 
-def monitor_views(registry: Registry, model: ModelVersion) -> list[MonitorView]:
-    """The monitors of ``model`` (:mod:`trustops.monitoring.store`), by name."""
+def monitor_views(
+    registry: Registry, model: ModelVersion, *, charts: bool = True
+) -> list[MonitorView]:
+    """The monitors of ``model`` (:mod:`trustops.monitoring.store`), by name (``charts``
+    False: without their charts, for a summary)."""
     from trustops.monitoring.report import window_label
     from trustops.monitoring.store import alert_history, list_monitors, series
 
@@ -442,7 +445,7 @@ def monitor_views(registry: Registry, model: ModelVersion) -> list[MonitorView]:
                 monitor,
                 window_text(monitor.config.window),
                 len({r["window_index"] for r in rows}),
-                series_charts(rows),
+                series_charts(rows) if charts else [],
                 alerts,
                 breaching,
             )
