@@ -174,3 +174,34 @@ def test_http_channels_refuse_non_http_urls(kind: str) -> None:
     with pytest.raises(ConfigError, match="url"):
         build_config({"monitor": "m", "model": "x@1", "window": {"size": "1h"},
                       "channels": [{"type": kind, "url": "file:///etc/passwd"}]})  # fmt: skip
+
+
+def test_due_monitors_run_command_triggers_only_when_allowed(
+    registry: Registry, tmp_path: Path
+) -> None:
+    from trustops.monitoring.runner import COMMANDS_OFF, run_due_monitors
+
+    registry.create_system("credit")
+    registry.register_model(b"weights", system="credit", name="scorer", code_commit=None)
+    log = degrading_log(seed=1, per_day=1500)
+
+    def monitor(name: str) -> None:
+        create_monitor(registry, build_config({
+            "monitor": name, "model": "scorer@1", "window": {"kind": "time", "size": "1d"},
+            "columns": {"time": "timestamp", "prediction": "prediction", "sensitive": ["race"]},
+            "policy": "eeoc-four-fifths", "cooldown": "30d", "fairness": {"bootstrap": 100},
+            "triggers": [{"name": "retrain", "command": [
+                sys.executable, "-c", f"open({str(tmp_path / name)!r}, 'w').close()"]}],
+        }))  # fmt: skip
+
+    monitor("server")
+    (server,) = run_due_monitors(registry, START + 8 * DAY, load=lambda *_: log)
+    assert [t[2:] for t in server.triggers] == [("failed", COMMANDS_OFF)]
+    assert not (tmp_path / "server").exists()
+    history = alert_history(registry, "server")
+    assert [t["detail"] for a in history for t in a["triggers"]] == [COMMANDS_OFF]
+    monitor("operator")
+    (operator,) = run_due_monitors(registry, START + 8 * DAY, load=lambda *_: log,
+                                   allow_commands=True)  # fmt: skip
+    assert [t[2] for t in operator.triggers] == ["succeeded"]
+    assert (tmp_path / "operator").exists()

@@ -145,7 +145,7 @@ def run(
             from trustops.monitoring.store import get_monitor
 
             if due:
-                runs = run_due_monitors(reg, when)
+                runs = run_due_monitors(reg, when, allow_commands=True)  # the operator's host
             else:
                 assert monitor is not None
                 stored = get_monitor(reg, monitor)

@@ -58,9 +58,21 @@ from trustops.monitoring.store import (
 )
 from trustops.monitoring.triggers import fire
 
-__all__ = ["MonitorRun", "load_reference", "run_due_monitors", "run_monitor", "stored_log"]
+__all__ = [
+    "COMMANDS_OFF",
+    "MonitorRun",
+    "load_reference",
+    "run_due_monitors",
+    "run_monitor",
+    "stored_log",
+]
 
 Loader = Callable[[Registry, StoredMonitor, int], Any]
+
+COMMANDS_OFF = (
+    "not run: command triggers are off in this process (run_due_monitors(allow_commands=True), "
+    "or trustops monitor run --due, runs them); use a webhook trigger from a server"
+)
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,7 @@ def _notify(
     records: list[AlertRecord],
     run: MonitorRun,
     sleep: Callable[[float], None],
+    allow_commands: bool,
 ) -> None:
     config = monitor.config
     for alert in records:
@@ -135,8 +148,11 @@ def _notify(
         for trigger in config.triggers:
             if not trigger.matches(alert.key):
                 continue
-            status, detail = fire(trigger, alert.payload)
             kind = "webhook" if trigger.webhook else "command"
+            if kind == "command" and not allow_commands:
+                status, detail = "failed", COMMANDS_OFF
+            else:
+                status, detail = fire(trigger, alert.payload)
             record_trigger(
                 registry, alert, trigger=trigger.name, kind=kind, status=status, detail=detail
             )
@@ -151,15 +167,20 @@ def run_monitor(
     now: datetime | int,
     reference: Any = None,
     sleep: Callable[[float], None] = time.sleep,
+    allow_commands: bool = True,
 ) -> MonitorRun:
-    """Evaluate, store and notify one stored monitor on the log ``data``."""
+    """Evaluate, store and notify one stored monitor on the log ``data``.
+
+    ``allow_commands=False`` records command triggers as failed instead of
+    running them (see :func:`run_due_monitors`).
+    """
     monitor = get_monitor(registry, name)
     if reference is None:
         reference = load_reference(registry, monitor.config, monitor.model.split("/")[0])
     evaluation = evaluate(data, monitor.config, now=now, reference=reference, state=monitor.state)
     records = record_evaluation(registry, monitor, evaluation)
     run = MonitorRun(name, evaluation, records)
-    _notify(registry, monitor, records, run, sleep)
+    _notify(registry, monitor, records, run, sleep, allow_commands)
     return run
 
 
@@ -180,12 +201,19 @@ def run_due_monitors(
     *,
     load: Loader | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    allow_commands: bool = False,
 ) -> list[MonitorRun]:
     """Run every enabled monitor whose next window has closed by ``now`` on stored predictions.
 
     For the server's background task and ``trustops monitor run --due``. A
     monitor that fails (bad configuration, a missing column) does not stop the
     others: its error is re-raised after the rest have run.
+
+    Command triggers run only with ``allow_commands=True`` (``trustops monitor
+    run --due`` passes it: the operator runs it on their own host). A server
+    leaves them off by default: whoever can write a monitor's configuration in
+    a shared store would otherwise run programs on the server's host. They are
+    then recorded as failed, saying why; webhook triggers run either way.
     """
     at = micros(now)
     load = load or stored_log
@@ -196,8 +224,8 @@ def run_due_monitors(
         if monitor.next_due is not None and micros(_parse(monitor.next_due)) > at:
             continue
         try:
-            runs.append(run_monitor(registry, monitor.name, load(registry, monitor, at),
-                                    now=at, sleep=sleep))  # fmt: skip
+            runs.append(run_monitor(registry, monitor.name, load(registry, monitor, at), now=at,
+                                    sleep=sleep, allow_commands=allow_commands))  # fmt: skip
         except Exception as exc:  # one monitor's failure must not starve the others
             failures.append(exc)
     if failures:
