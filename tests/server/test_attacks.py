@@ -396,3 +396,15 @@ def test_a_data_file_that_does_not_parse_is_422(
     )
     assert response.status_code == 422, response.text
     assert _counts(server)["dataset_versions"] == before["dataset_versions"]
+
+
+def test_ids_beyond_the_columns_range_are_422_not_a_database_error(
+    server: LiveServer, world: Any
+) -> None:
+    reviewer = server.client(server.user("rex", "reviewer", ["alpha"]))
+    vote = {"approve": False, "comment": "no"}
+    too_big = reviewer.post(f"/api/v1/approvals/{2**31}/decision", json=vote)
+    assert too_big.status_code == 422  # found by schemathesis: PostgreSQL's INTEGER overflowed
+    assert reviewer.post(f"/api/v1/approvals/{2**31 - 1}/decision", json=vote).status_code == 404
+    assert reviewer.get(f"/api/v1/approvals/{2**31 - 1}").status_code == 404
+    assert reviewer.get("/api/v1/audit/entries", params={"start": 2**62}).status_code == 200

@@ -39,7 +39,7 @@ Requester = Annotated[Caller, Depends(requires(Permission.APPROVAL_REQUEST))]
 Decider = Annotated[Caller, Depends(requires(Permission.APPROVAL_DECIDE))]
 Overrider = Annotated[Caller, Depends(requires(Permission.POLICY_OVERRIDE))]
 GateSetter = Annotated[Caller, Depends(requires(Permission.GATE_SET))]
-RequestId = Annotated[int, Path(ge=1, le=2**62, description="An approval request's id.")]
+RequestId = Annotated[int, Path(ge=1, le=2**31 - 1, description="An approval request's id.")]
 
 
 class ApprovalOut(Out):
