@@ -280,3 +280,16 @@ def test_in_flight_claims_are_released_after_errors(log: Ingestion) -> None:
     with pytest.raises(RecordError):
         log.log_predictions("scorer@1", [record(1, prediction=None)], key="k1")
     assert not ingest._in_flight
+
+
+def test_records_naming_different_features_leave_nulls() -> None:
+    from trustops.monitoring.records import JSON, predictions_table
+
+    same = [record(0), record(1, features={"region": "x", "income": 5})]  # another key order
+    table = predictions_table(json.dumps(same).encode(), JSON)
+    assert table.column("income").to_pylist() == [0, 5]
+    mixed = [record(0), record(1, features={"income": 5, "age": 40})]
+    table = predictions_table(json.dumps(mixed).encode(), JSON)
+    assert table.column_names[5:] == ["income", "region", "sex", "age"]
+    assert table.column("region").to_pylist() == ["south", None]
+    assert table.column("age").to_pylist() == [None, 40]

@@ -73,6 +73,7 @@ _RESERVED = frozenset((*FIELDS, "label", "features", "sensitive", "model"))
 _RECORD_KEYS = frozenset((*FIELDS, "features", "sensitive"))
 _LABEL_KEYS = frozenset(("prediction_id", "label", "timestamp"))
 _SCALARS = (str, int, float, bool)
+_VALUE_TYPES = frozenset((*_SCALARS, type(None)))
 MAX_RECORDS = 100_000
 _MAX_NAME = 200
 SENSITIVE_META = b"trustops.sensitive"
@@ -168,9 +169,13 @@ def predictions_table(body: bytes, media_type: str, sensitive: Sequence[str] = (
     outputs: list[Any] = []
     scores: list[Any] = []
     refs: list[Any] = []
-    columns: dict[str, list[Any]] = {}
-    roles: dict[str, str] = {}
     seen: dict[str, int] = {}
+    head: dict[str, Any] = records[0] if type(records[0]) is dict else {}
+    heads: list[dict[str, Any]] = [
+        head[role] if type(head.get(role)) is dict else {} for role in _ROLES
+    ]
+    first = (heads[0].keys(), heads[1].keys())
+    uniform = True  # every record has the same feature and attribute names (the usual batch)
     for i, record in enumerate(records):
         if type(record) is not dict:
             raise RecordError(i, None, "must be a JSON object")
@@ -199,32 +204,14 @@ def predictions_table(body: bytes, media_type: str, sensitive: Sequence[str] = (
         if ref is not None and (type(ref) is not str or len(ref) > 500):
             raise RecordError(i, "sensitive_ref", "must be a string of at most 500 characters")
         refs.append(ref)
-        for role in ("features", "sensitive"):
-            values = record.get(role)
-            if values is None and role == "sensitive":
-                continue
-            if type(values) is not dict:
-                raise RecordError(i, role, "must be an object of name: value")
-            for name, value in values.items():
-                if value is not None and type(value) not in _SCALARS:
-                    raise RecordError(
-                        i, f"{role}.{name}", "must be a number, string, boolean or null"
-                    )
-                column = columns.get(name)
-                if column is None:
-                    _name(name, i, role)
-                    roles[name] = role
-                    column = columns[name] = [None] * i
-                elif roles[name] != role:
-                    raise RecordError(
-                        i, f"{role}.{name}", "is both a feature and a sensitive attribute"
-                    )
-                elif len(column) > i:
-                    raise RecordError(i, f"{role}.{name}", "appears twice")
-                column.append(value)
-        for column in columns.values():
-            if len(column) <= i:
-                column.append(None)
+        features, attributes = record.get("features"), record.get("sensitive")
+        if type(features) is not dict:
+            raise RecordError(i, "features", "must be an object of name: value")
+        if attributes is not None and type(attributes) is not dict:
+            raise RecordError(i, "sensitive", "must be an object of name: value")
+        if uniform and (features.keys() != first[0] or (attributes or {}).keys() != first[1]):
+            uniform = False
+    columns, roles = (_uniform_columns if uniform else _columns)(records)
     import pyarrow as pa
 
     arrays = {
@@ -238,6 +225,62 @@ def predictions_table(body: bytes, media_type: str, sensitive: Sequence[str] = (
         arrays[name] = value_column(values, f"{roles[name]}.{name}", records)
     names = sorted(n for n in columns if roles[n] == "sensitive")
     return pa.table(arrays, metadata={SENSITIVE_META: json.dumps(names).encode()})
+
+
+_ROLES = ("features", "sensitive")
+_NOT_SCALAR = "must be a number, string, boolean or null"
+
+
+def _columns(records: list[Any]) -> tuple[dict[str, list[Any]], dict[str, str]]:
+    """Feature and attribute columns, record by record (names may differ between records)."""
+    columns: dict[str, list[Any]] = {}
+    roles: dict[str, str] = {}
+    for i, record in enumerate(records):
+        for role in _ROLES:
+            for name, value in (record.get(role) or {}).items():
+                if value is not None and type(value) not in _SCALARS:
+                    raise RecordError(i, f"{role}.{name}", _NOT_SCALAR)
+                column = columns.get(name)
+                if column is None:
+                    _name(name, i, role)
+                    roles[name] = role
+                    column = columns[name] = [None] * i
+                elif roles[name] != role:
+                    raise RecordError(
+                        i, f"{role}.{name}", "is both a feature and a sensitive attribute"
+                    )
+                column.append(value)
+        for column in columns.values():
+            if len(column) <= i:
+                column.append(None)
+    return columns, roles
+
+
+def _uniform_columns(records: list[Any]) -> tuple[dict[str, list[Any]], dict[str, str]]:
+    """The columns of records that all name the same features and attributes, column by column.
+
+    The same checks as :func:`_columns`, and the same first fault reported.
+    """
+    columns: dict[str, list[Any]] = {}
+    roles: dict[str, str] = {}
+    for role in _ROLES:
+        for name in records[0].get(role) or {}:
+            if name in roles:
+                raise RecordError(
+                    0, f"{role}.{name}", "is both a feature and a sensitive attribute"
+                )
+            _name(name, 0, role)
+            roles[name] = role
+            columns[name] = [r[role][name] for r in records]
+    faults = []
+    for name, column in columns.items():
+        if not set(map(type, column)) <= _VALUE_TYPES:
+            index = next(i for i, v in enumerate(column) if type(v) not in _VALUE_TYPES)
+            faults.append((index, f"{roles[name]}.{name}"))
+    if faults:
+        index, field = min(faults, key=lambda fault: fault[0])  # the first record at fault
+        raise RecordError(index, field, _NOT_SCALAR)
+    return columns, roles
 
 
 def value_column(values: list[Any], field: str, records: Sequence[Any] = ()) -> pa.Array:
