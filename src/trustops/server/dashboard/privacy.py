@@ -19,8 +19,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from starlette.responses import RedirectResponse, Response
 
 from trustops.core.access import Permission
-from trustops.server.dashboard.routes import PageRoute, render
-from trustops.server.dashboard.session import csrf_matches, same_origin, session_secret
+from trustops.server.dashboard.routes import DOCUMENT_CSP, PageRoute, check_form, render
 from trustops.server.security import Caller, requires
 
 __all__ = ["privacy_router"]
@@ -28,8 +27,6 @@ __all__ = ["privacy_router"]
 Reader = Annotated[Caller, Depends(requires(Permission.SYSTEM_READ))]
 Reviewer = Annotated[Caller, Depends(requires(Permission.REVIEW_DECIDE))]
 FormText = Annotated[str, Form()]
-# A downloaded document runs nothing, anywhere (as the dashboard's report downloads).
-_DOCUMENT_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _FLASHES = {"decided": "Decided: the outcome is recorded in the audit log."}
 
 
@@ -46,16 +43,6 @@ def _erasures(caller: Caller, system: str) -> list[dict[str, Any]]:
         if datasets or models or derived:
             out.append({"request": r, "datasets": datasets, "models": models, "derived": derived})
     return out
-
-
-def _check_csrf(request: Request, caller: Caller, sent: str) -> None:
-    secret = session_secret(request)
-    if not same_origin(
-        request.headers.get("origin"), request.url.scheme, request.headers.get("host")
-    ):
-        raise HTTPException(403, "the form was sent from another site")
-    if secret is None or not csrf_matches(caller.store.identity().session_csrf(secret), sent):
-        raise HTTPException(403, "the form's CSRF token is missing or wrong; reload the page")
 
 
 def privacy_router() -> APIRouter:
@@ -96,7 +83,7 @@ def privacy_router() -> APIRouter:
             media_type="text/html; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="{system}-gdpr-art30.html"',
-                "Content-Security-Policy": _DOCUMENT_CSP,
+                "Content-Security-Policy": DOCUMENT_CSP,
             },
         )
 
@@ -112,7 +99,7 @@ def privacy_router() -> APIRouter:
     ) -> Response:
         from trustops.privacy.review import decide_review, review
 
-        _check_csrf(request, caller, csrf)
+        check_form(request, caller, csrf)
         review(caller.registry, request_id, system=system)  # 404 from another system
         if outcome not in ("upheld", "overturned", "amended"):
             raise HTTPException(400, "choose upheld, overturned or amended")

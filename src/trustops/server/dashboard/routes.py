@@ -55,7 +55,7 @@ from trustops.server.security import AUTHENTICATED, PUBLIC, Caller, GuardedRoute
 if TYPE_CHECKING:
     from trustops.governance.identity import Principal
 
-__all__ = ["PageRoute", "dashboard_router"]
+__all__ = ["DOCUMENT_CSP", "PageRoute", "check_form", "dashboard_router", "render"]
 
 SESSION_TTL = timedelta(hours=8)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
@@ -69,7 +69,7 @@ _SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 # A downloaded report is a document, not part of the dashboard: it runs nothing, anywhere.
-_DOCUMENT_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+DOCUMENT_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 Reader = Annotated[Caller, Depends(requires(Permission.SYSTEM_READ))]
 AuditReader = Annotated[Caller, Depends(requires(Permission.AUDIT_READ))]
@@ -212,7 +212,7 @@ def _visible(principal: Principal | None, registry_systems: list[str]) -> list[s
     return [s for s in registry_systems if principal.visible(s)]
 
 
-def _check_csrf(request: Request, caller: Caller, sent: str) -> None:
+def check_form(request: Request, caller: Caller, sent: str) -> None:
     """403 unless the form carries the session's CSRF token and comes from this site."""
     secret = session_secret(request)
     if not same_origin(
@@ -281,9 +281,9 @@ def dashboard_router() -> APIRouter:
 
     @router.post("/logout")
     def logout(request: Request, caller: SignedIn, csrf: FormText = "") -> Response:
-        _check_csrf(request, caller, csrf)
+        check_form(request, caller, csrf)
         secret = session_secret(request)
-        assert secret is not None  # _check_csrf needs the session
+        assert secret is not None  # check_form needs the session
         caller.store.identity(caller.user).end_session(secret)
         response = RedirectResponse("/login", status_code=303)
         clear_cookie(request, response)
@@ -363,7 +363,7 @@ def dashboard_router() -> APIRouter:
             media_type="text/html; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="{filename}"',
-                "Content-Security-Policy": _DOCUMENT_CSP,
+                "Content-Security-Policy": DOCUMENT_CSP,
             },
         )
 
@@ -396,7 +396,7 @@ def dashboard_router() -> APIRouter:
         comment: FormText = "",
         back: FormText = "",
     ) -> Response:
-        _check_csrf(request, caller, csrf)
+        check_form(request, caller, csrf)
         principal = caller.principal
         assert principal is not None
         approvals = caller.store.approvals(caller.user)
