@@ -362,6 +362,11 @@ def test_monitoring_shows_each_series_over_time_and_the_alert_history(
     model = client.get("/systems/credit/models/scorer/1").text
     assert "/systems/credit/models/scorer/1/monitoring#monitor-scorer-watch" in model
     assert "windows of 200 predictions" in model and 'class="badge breaching"' in model
+    system = client.get("/systems/credit").text  # and the system page marks the version
+    assert (
+        '<a href="/systems/credit/models/scorer/1/monitoring"><span class="badge breaching">'
+        in system
+    )
     # another system's member and the anonymous do not see it
     assert login(server, seeded.tokens["hana"]).get(
         "/systems/credit/models/scorer/1/monitoring").status_code == 404  # fmt: skip

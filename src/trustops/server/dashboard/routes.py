@@ -318,6 +318,7 @@ def dashboard_router() -> APIRouter:
             system=registry.system(system), role=str(caller.principal.role(system) or "admin"),
             models=models, datasets=registry.datasets(system=system),
             history=registry.history(system),
+            monitoring=views.monitoring_status(registry, system),
         )  # fmt: skip
 
     @router.get("/systems/{system}/models/{name}/{version}")

@@ -38,6 +38,7 @@ __all__ = [
     "MonitorView",
     "SystemRow",
     "audit_page",
+    "breaching_checks",
     "decision_badge",
     "drift_table",
     "explanation_charts",
@@ -45,12 +46,15 @@ __all__ = [
     "gate_view",
     "model_page",
     "monitor_views",
+    "monitoring_status",
     "newest",
     "pending_reviews",
     "report_html",
     "request_view",
     "requests_of",
+    "series_charts",
     "systems_overview",
+    "window_text",
 ]
 
 REPORTS = {
@@ -337,7 +341,7 @@ class MonitorView:
     windows: int
     charts: list[tuple[str, list[Chart]]]  # (heading, charts), in MONITOR_KINDS order
     alerts: list[dict[str, Any]]  # newest first, each with "window" (a label)
-    breaching: list[str]  # the keys whose newest window breached
+    breaching: list[str]  # the checks in a run of breaching windows (breaching_checks)
 
 
 MONITOR_WINDOWS = 30
@@ -416,6 +420,25 @@ def window_text(spec: Any) -> str:
     return f"time windows of {_duration(spec.size)}{late}"
 
 
+def breaching_checks(monitor: Any) -> list[str]:
+    """The checks of a stored monitor in a run of breaching windows (a window without data
+    does not end a run): the breach runs of its state (``MonitorState.runs``)."""
+    return sorted(key for key, run in monitor.state.runs.items() if run > 0)
+
+
+def monitoring_status(registry: Registry, system: str) -> dict[str, str]:
+    """``NAME@V`` -> ``breaching`` or ``ok`` for each monitored version of ``system``."""
+    from trustops.monitoring.store import list_monitors
+
+    status: dict[str, str] = {}
+    for monitor in list_monitors(registry):
+        where, _, ref = monitor.model.partition("/")
+        if where == system:
+            breaching = status.get(ref) == "breaching" or bool(breaching_checks(monitor))
+            status[ref] = "breaching" if breaching else "ok"
+    return status
+
+
 def monitor_views(
     registry: Registry, model: ModelVersion, *, charts: bool = True
 ) -> list[MonitorView]:
@@ -435,11 +458,7 @@ def monitor_views(
             window = a["payload"].get("window") or {}
             alerts.append({**a, "window": window_label({**window, "window_index":
                                                         window.get("index")})})  # fmt: skip
-        newest_index = max((r["window_index"] for r in rows), default=None)
-        breaching = sorted(
-            str(r["key"]) for r in rows
-            if r["window_index"] == newest_index and r["status"] in ("breach", "supported")
-        )  # fmt: skip
+        breaching = breaching_checks(monitor)
         views.append(
             MonitorView(
                 monitor,
