@@ -29,8 +29,10 @@ Adding an API area (how monitoring and privacy plug in)
 --------------------------------------------------------
 
 1. One module per area, ``src/trustops/server/api/<area>.py``, holding
-   ``router = api_router("/<prefix>", "<tag>")`` (an APIRouter whose routes
-   are :class:`GuardedRoute`).
+   ``router = api_router("<tag>")`` (:func:`trustops.server.api.api_router`: an
+   APIRouter whose routes are :class:`~trustops.server.security.GuardedRoute`
+   and whose OpenAPI entries document the error answers). Paths are written
+   without the ``/api/v1`` prefix, which ``create_app`` adds.
 2. Each endpoint takes its caller from a guard::
 
        @router.get("/systems/{system}/monitors")
@@ -39,15 +41,16 @@ Adding an API area (how monitoring and privacy plug in)
        ) -> list[MonitorOut]:
            return [...]  # caller.registry acts as caller.user; raise trustops errors
 
+   (``Caller`` and the guards are in :mod:`trustops.server.security`.)
    ``requires(permission)`` for a permission of :mod:`trustops.core.access`
    (add the member and its role grants there), ``AUTHENTICATED`` for any
    signed-in caller, ``PUBLIC`` for no check at all (health, metrics).
    A system-scoped route takes the system as the path parameter ``{system}``
-   (typed :data:`~trustops.server.api.models.SystemName`) so the guard can
+   (typed :data:`~trustops.server.api.schemas.SystemName`) so the guard can
    answer 404/403 before the body is read; objects found by id must be checked
    with ``caller.check_visible(system)`` by the endpoint.
 3. Request bodies are models deriving from
-   :class:`~trustops.server.api.models.Body` (``extra="forbid"``); path
+   :class:`~trustops.server.api.schemas.Body` (``extra="forbid"``); path
    parameters use the constrained types there (``SystemName``, ``Ref``), so a
    traversal attempt is refused before any lookup.
 4. Errors are :mod:`trustops.errors` exceptions; their ``status`` becomes the
