@@ -293,3 +293,34 @@ def test_records_naming_different_features_leave_nulls() -> None:
     assert table.column_names[5:] == ["income", "region", "sex", "age"]
     assert table.column("region").to_pylist() == ["south", None]
     assert table.column("age").to_pylist() == [None, 40]
+
+
+@pytest.mark.parametrize("media_type", [ARROW, PARQUET])
+@pytest.mark.parametrize("limit", ["MAX_UPLOAD_ROWS", "MAX_UPLOAD_BYTES"])
+def test_an_upload_past_the_limits_is_refused_before_decoding(
+    log: Ingestion, monkeypatch: pytest.MonkeyPatch, media_type: str, limit: str
+) -> None:
+    from trustops.monitoring import records
+
+    rows = 5_000  # one value repeated: a few hundred bytes compressed, 40 KB decoded
+    table = pa.table(
+        {
+            "prediction_id": [f"p{i}" for i in range(rows)],
+            "timestamp": pa.array([1_800_000_000_000_000] * rows, pa.timestamp("us", "UTC")),
+            "prediction": [1] * rows,
+            "income": [7] * rows,
+        }
+    )
+    sink = io.BytesIO()
+    if media_type == PARQUET:
+        pq.write_table(table, sink, compression="zstd")
+    else:
+        options = pa.ipc.IpcWriteOptions(compression="zstd")
+        with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
+            writer.write_table(table, max_chunksize=1000)
+    monkeypatch.setattr(records, limit, 4_000 if limit == "MAX_UPLOAD_ROWS" else 20_000)
+    with pytest.raises(InputError, match=r"more than .* once decoded"):
+        log.log_predictions("scorer@1", sink.getvalue(), key="k", media_type=media_type)
+    monkeypatch.undo()
+    answer = log.log_predictions("scorer@1", sink.getvalue(), key="k", media_type=media_type)
+    assert answer.body["accepted"] == rows

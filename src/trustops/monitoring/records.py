@@ -44,6 +44,8 @@ __all__ = [
     "FIELDS",
     "JSON",
     "MAX_RECORDS",
+    "MAX_UPLOAD_BYTES",
+    "MAX_UPLOAD_ROWS",
     "MEDIA_TYPES",
     "NDJSON",
     "PARQUET",
@@ -74,7 +76,9 @@ _RECORD_KEYS = frozenset((*FIELDS, "features", "sensitive"))
 _LABEL_KEYS = frozenset(("prediction_id", "label", "timestamp"))
 _SCALARS = (str, int, float, bool)
 _VALUE_TYPES = frozenset((*_SCALARS, type(None)))
-MAX_RECORDS = 100_000
+MAX_RECORDS = 100_000  # per JSON or NDJSON batch
+MAX_UPLOAD_ROWS = 1_000_000  # per Arrow or Parquet upload
+MAX_UPLOAD_BYTES = 256 * 2**20  # an upload's decoded size
 _MAX_NAME = 200
 SENSITIVE_META = b"trustops.sensitive"
 
@@ -424,17 +428,43 @@ def label_records(body: bytes, media_type: str) -> LabelRecords:
 
 
 def _read_table(body: bytes, media_type: str) -> pa.Table:
+    """An uploaded table, refused before it is decoded past the upload limits.
+
+    A compressed upload can expand a thousandfold: a Parquet file's rows and
+    decoded size are read from its footer first, an Arrow stream is read batch
+    by batch, and either stops at ``MAX_UPLOAD_ROWS`` rows or
+    ``MAX_UPLOAD_BYTES`` decoded bytes.
+    """
     import pyarrow as pa
 
+    kind = "an Arrow IPC stream" if media_type == ARROW else "a Parquet file"
     try:
         if media_type == ARROW:
-            return pa.ipc.open_stream(body).read_all()
+            reader = pa.ipc.open_stream(body)
+            batches, rows, size = [], 0, 0
+            for batch in reader:
+                rows, size = rows + batch.num_rows, size + batch.nbytes
+                _check_upload(rows, size)
+                batches.append(batch)
+            return pa.Table.from_batches(batches, schema=reader.schema)
         import pyarrow.parquet as pq
 
-        return pq.read_table(pa.BufferReader(body))
+        parquet = pq.ParquetFile(pa.BufferReader(body))
+        meta = parquet.metadata
+        size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        _check_upload(meta.num_rows, size)
+        return parquet.read()
     except (pa.ArrowException, OSError) as exc:
-        kind = "an Arrow IPC stream" if media_type == ARROW else "a Parquet file"
         raise InputError(f"the body is not {kind}: {exc}") from None
+
+
+def _check_upload(rows: int, size: int) -> None:
+    if rows > MAX_UPLOAD_ROWS or size > MAX_UPLOAD_BYTES:
+        raise InputError(
+            f"the upload holds more than {MAX_UPLOAD_ROWS:,} rows or "
+            f"{MAX_UPLOAD_BYTES // 2**20} MiB once decoded",
+            hint="send it in smaller batches",
+        )
 
 
 def ipc_bytes(table: pa.Table) -> bytes:
