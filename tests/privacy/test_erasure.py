@@ -69,7 +69,7 @@ def test_the_index_holds_keyed_hashes_only(lineage: Registry) -> None:
     assert len({i.key_id for i in indexes}) == 1
     assert all(len(h.subject_hash) == 64 for h in hashes)
     raw1 = lineage.dataset("raw@1", system="credit").id
-    assert (raw1, subject_hash(KEY.encode(), "3")) in hashes
+    assert (subject_hash(KEY.encode(), "3"), raw1) in hashes
     registered = lineage.audit.entries(action="dataset.registered")[0]
     assert registered.payload["subject_index"]["subjects"] == 4
 

@@ -557,9 +557,9 @@ subject_indexes = sa.Table(  # which column identifies people in a dataset versi
 subject_hashes = sa.Table(  # HMAC-SHA256(key, subject id): never the id itself
     "subject_hashes",
     metadata,
-    sa.Column("dataset_version_id", sa.ForeignKey("dataset_versions.id"), primary_key=True),
+    # the key leads with the hash: an erasure looks subjects up by hash in every version
     sa.Column("subject_hash", _HASH, primary_key=True),
-    sa.Index(None, "subject_hash"),
+    sa.Column("dataset_version_id", sa.ForeignKey("dataset_versions.id"), primary_key=True),
 )
 
 erasure_requests = sa.Table(

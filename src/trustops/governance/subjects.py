@@ -133,14 +133,31 @@ def subject_hash(key: bytes, subject_id: Any) -> str:
 
 
 def column_hashes(batches: Iterable[Any], column: str, key: bytes) -> set[str]:
-    """The keyed hashes of the distinct ids in ``column`` of Arrow record batches."""
+    """The keyed hashes of the distinct ids in ``column`` of Arrow record batches.
+
+    Integer ids become text in Arrow; other types go through :func:`subject_hash`'s
+    rules value by value (distinct values only), so both give the same hash.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     seen: set[str] = set()
     for batch in batches:
-        for value in batch.column(batch.schema.get_field_index(column)).to_pylist():
+        values = batch.column(batch.schema.get_field_index(column))
+        if pa.types.is_integer(values.type):
+            seen.update(pc.unique(pc.cast(values.drop_null(), pa.string())).to_pylist())
+            continue
+        for value in pc.unique(values).to_pylist():
             text = _id_text(value)
             if text is not None:
                 seen.add(text)
-    return {hmac.new(key, s.encode("utf-8"), hashlib.sha256).hexdigest() for s in seen}
+    keyed = hmac.new(key, digestmod=hashlib.sha256)  # the key's pads, computed once
+    out = set()
+    for text in seen:
+        h = keyed.copy()
+        h.update(text.encode("utf-8"))
+        out.add(h.hexdigest())
+    return out
 
 
 def read_subject_ids(path: str | os.PathLike[str]) -> list[str]:

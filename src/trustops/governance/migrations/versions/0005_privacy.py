@@ -138,9 +138,7 @@ def _upgrade_subjects() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_data_uses")),
     )
-    op.create_index(
-        op.f("ix_data_uses_dataset_version_id"), "data_uses", ["dataset_version_id"]
-    )
+    op.create_index(op.f("ix_data_uses_dataset_version_id"), "data_uses", ["dataset_version_id"])
     op.create_table(
         "subject_indexes",
         sa.Column("dataset_version_id", sa.Integer(), nullable=False),
@@ -157,18 +155,17 @@ def _upgrade_subjects() -> None:
     )
     op.create_table(
         "subject_hashes",
-        sa.Column("dataset_version_id", sa.Integer(), nullable=False),
         sa.Column("subject_hash", sa.String(length=64), nullable=False),
+        sa.Column("dataset_version_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["dataset_version_id"],
             ["dataset_versions.id"],
             name=op.f("fk_subject_hashes_dataset_version_id_dataset_versions"),
         ),
         sa.PrimaryKeyConstraint(
-            "dataset_version_id", "subject_hash", name=op.f("pk_subject_hashes")
+            "subject_hash", "dataset_version_id", name=op.f("pk_subject_hashes")
         ),
     )
-    op.create_index(op.f("ix_subject_hashes_subject_hash"), "subject_hashes", ["subject_hash"])
     op.create_table(
         "erasure_requests",
         sa.Column("id", sa.Integer(), nullable=False),
