@@ -96,3 +96,8 @@ def test_privacy_record_command(processing: Registry, workspace: Path, tmp_path:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "(a) controller" in out.read_text() and "Recorded reads" in out.read_text()
+
+
+def test_the_datasheet_lists_the_recorded_reads(processing: Registry) -> None:
+    sheet = render_document(processing, "datasheet", dataset="credit/train@1", record=False)
+    assert "Recorded reads of this version" in sheet.text and "assessment" in sheet.text

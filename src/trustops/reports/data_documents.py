@@ -154,7 +154,8 @@ def datasheet(registry: Registry, dataset: DatasetVersion, sources: Sources) -> 
                 ("permitted purposes", ", ".join(dataset.permitted_purposes) or "—"),
                 ("used by model versions", ", ".join(m.ref for m in users) or "none"),
             )
-        )
+        ),
+        *_recorded_uses(registry, dataset, sources),
     ]
     declared = sources.declared(sheet, only=("uses",))
     if not declared and not dataset.permitted_purposes:
