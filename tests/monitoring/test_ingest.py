@@ -324,3 +324,53 @@ def test_an_upload_past_the_limits_is_refused_before_decoding(
     monkeypatch.undo()
     answer = log.log_predictions("scorer@1", sink.getvalue(), key="k", media_type=media_type)
     assert answer.body["accepted"] == rows
+
+
+def test_batches_waiting_together_share_one_transaction_and_fail_alone(
+    log: Ingestion, registry: Registry
+) -> None:
+    import time
+
+    from trustops.monitoring.ingest import IngestResponse
+
+    log.log_predictions("scorer@1", [record(900)], key="earlier")
+    gate, entered = threading.Event(), threading.Event()
+
+    def hold(change: Any) -> IngestResponse:  # a writer that keeps the transaction a while
+        entered.set()
+        gate.wait(30)
+        return IngestResponse(201, {}, replayed=False)
+
+    writer = threading.Thread(target=ingest._stored_together, args=(registry, "hold", hold))
+    writer.start()
+    assert entered.wait(30)
+    results: dict[int, Any] = {}
+
+    def send(n: int) -> None:
+        # Registries of one store share its audit log, as the server's do; one per user.
+        mine = Registry(registry.db, registry.artifacts, actor=f"user{n}", audit=registry.audit)
+        batch = [record(10 * n + i) for i in range(3)] + ([record(900)] if n == 5 else [])
+        try:
+            results[n] = Ingestion(mine).log_predictions("scorer@1", batch, key=f"k{n}")
+        except DuplicateRecordError as exc:
+            results[n] = exc
+
+    senders = [threading.Thread(target=send, args=(n,)) for n in range(6)]
+    for sender in senders:
+        sender.start()
+    group = ingest._groups[id(registry.audit)]
+    deadline = time.monotonic() + 30
+    while len(group.waiting) < 6 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(group.waiting) == 6  # all queued behind the writer: the next writes them at once
+    gate.set()
+    writer.join(30)
+    for sender in senders:
+        sender.join(30)
+    assert isinstance(results[5], DuplicateRecordError)
+    assert all(results[n].body["accepted"] == 3 for n in range(5))
+    logged = [e for e in registry.audit.entries() if e.action == "predictions.logged"]
+    assert sorted(e.actor for e in logged) == ["alice"] + [f"user{n}" for n in range(5)]
+    assert count(registry, t.predictions) == 1 + 15
+    assert registry.audit.verify().ok
+    assert not group.busy and not group.waiting

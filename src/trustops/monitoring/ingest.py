@@ -56,18 +56,19 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from trustops.core.audit import canonical_json
-from trustops.errors import InputError, UsageError
+from trustops.errors import InputError, TrustOpsError, UsageError
 from trustops.governance import schema as t
 from trustops.governance.auditlog import utc_now
 from trustops.governance.registry import ConflictError, Registry
@@ -167,8 +168,11 @@ class Ingestion:
         with self._claim(key) as principal:
             version = self._version(model)
             table = predictions_table(body, media_type, sensitive)
-            with _lost_race(key):
-                return self._store_predictions(principal, key, request, version, table)
+            store = functools.partial(
+                self._store_predictions, principal=principal, key=key, request=request,
+                mv=version, table=table,
+            )  # fmt: skip
+            return _stored_together(self.registry, key, store)
 
     def log_labels(
         self,
@@ -188,8 +192,11 @@ class Ingestion:
         with self._claim(key) as principal:
             version = self._version(model)
             records = label_records(body, media_type)
-            with _lost_race(key):
-                return self._store_labels(principal, key, request, version, records)
+            store = functools.partial(
+                self._store_labels, principal=principal, key=key, request=request,
+                mv=version, records=records,
+            )  # fmt: skip
+            return _stored_together(self.registry, key, store)
 
     @contextlib.contextmanager
     def _claim(self, key: str) -> Iterator[str]:
@@ -224,6 +231,13 @@ class Ingestion:
                 _versions[cache_key] = found
         return found
 
+    def _audit(self, change: Any, action: str, subject: str, payload: dict[str, Any]) -> Any:
+        """The batch's audit entry, by this registry's actor (the transaction may be shared)."""
+        return self.registry.audit.append(
+            change.conn, change.pending, actor=self.registry.actor, action=action,
+            subject=subject, payload=payload,
+        )  # fmt: skip
+
     @staticmethod
     def _request_row(
         change: Any, principal: str, key: str, request: str, kind: str, mv: _Version, n: int,
@@ -243,127 +257,125 @@ class Ingestion:
         return _insert(change.conn, t.ingest_requests, row)
 
     def _store_predictions(
-        self, principal: str, key: str, request: str, mv: _Version, table: pa.Table
+        self, change: Any, principal: str, key: str, request: str, mv: _Version, table: pa.Table
     ) -> IngestResponse:
         ids = table.column("prediction_id").to_pylist()
         times = times_text(table.column("timestamp"))
         ref = mv.ref
-        with self.registry.transaction() as change:
-            stored = _replay(change.conn, principal, key, request)
-            if stored is not None:
-                return stored
-            conn = change.conn
-            p = t.predictions.c
-            taken = conn.execute(
-                sa.select(p.prediction_id)
-                .where(p.model_version_id == mv.id, p.prediction_id.in_(ids))
-                .limit(1)
-            ).scalar()
-            if taken is not None:
-                raise DuplicateRecordError(
-                    f"record {ids.index(taken)}: prediction id {taken!r} is already logged "
-                    f"for {ref}"
-                )
-            first, last = min(times), max(times)
-            payload = {
-                "model": ref,
-                "accepted": len(ids),
-                "first": first,
-                "last": last,
-                "idempotency_key": key,
-                "request_sha256": request,
-            }
-            receipt = change.audit("predictions.logged", f"model:{ref}", payload)
-            body = {**payload, "audit_seq": receipt.seq}
-            del body["request_sha256"]
-            request_id = self._request_row(
-                change, principal, key, request, "predictions", mv, len(ids), body
+        stored = _replay(change.conn, principal, key, request)
+        if stored is not None:
+            return stored
+        conn = change.conn
+        p = t.predictions.c
+        taken = conn.execute(
+            sa.select(p.prediction_id)
+            .where(p.model_version_id == mv.id, p.prediction_id.in_(ids))
+            .limit(1)
+        ).scalar()
+        if taken is not None:
+            raise DuplicateRecordError(
+                f"record {ids.index(taken)}: prediction id {taken!r} is already logged for {ref}"
             )
-            batch = _insert(
-                conn,
-                t.prediction_batches,
+        first, last = min(times), max(times)
+        payload = {
+            "model": ref,
+            "accepted": len(ids),
+            "first": first,
+            "last": last,
+            "idempotency_key": key,
+            "request_sha256": request,
+        }
+        receipt = self._audit(change, "predictions.logged", f"model:{ref}", payload)
+        body = {**payload, "audit_seq": receipt.seq}
+        del body["request_sha256"]
+        request_id = self._request_row(
+            change, principal, key, request, "predictions", mv, len(ids), body
+        )
+        batch = _insert(
+            conn,
+            t.prediction_batches,
+            {
+                "request_id": request_id,
+                "model_version_id": mv.id,
+                "row_count": len(ids),
+                "first_time": first,
+                "last_time": last,
+                "data": ipc_bytes(table),
+            },
+        )
+        conn.execute(
+            t.predictions.insert(),
+            [
                 {
-                    "request_id": request_id,
                     "model_version_id": mv.id,
-                    "row_count": len(ids),
-                    "first_time": first,
-                    "last_time": last,
-                    "data": ipc_bytes(table),
-                },
-            )
-            conn.execute(
-                t.predictions.insert(),
-                [
-                    {
-                        "model_version_id": mv.id,
-                        "prediction_id": pid,
-                        "batch_id": batch,
-                        "position": i,
-                        "time": when,
-                    }
-                    for i, (pid, when) in enumerate(zip(ids, times, strict=True))
-                ],
-            )
+                    "prediction_id": pid,
+                    "batch_id": batch,
+                    "position": i,
+                    "time": when,
+                }
+                for i, (pid, when) in enumerate(zip(ids, times, strict=True))
+            ],
+        )
         return IngestResponse(201, body, replayed=False)
 
     def _store_labels(
-        self, principal: str, key: str, request: str, mv: _Version, records: LabelRecords
+        self,
+        change: Any,
+        principal: str,
+        key: str,
+        request: str,
+        mv: _Version,
+        records: LabelRecords,
     ) -> IngestResponse:
         ref = mv.ref
         now = utc_now()
-        with self.registry.transaction() as change:
-            stored = _replay(change.conn, principal, key, request)
-            if stored is not None:
-                return stored
-            conn = change.conn
-            p, lab = t.predictions.c, t.labels.c
-            rows = dict(
-                conn.execute(
-                    sa.select(p.prediction_id, p.id).where(
-                        p.model_version_id == mv.id, p.prediction_id.in_(records.ids)
-                    )
-                ).all()
-            )
-            for i, pid in enumerate(records.ids):
-                if pid not in rows:
-                    raise RecordError(
-                        i, "prediction_id", f"prediction {pid!r} is not logged for {ref}"
-                    )
-            labelled = conn.execute(
-                sa.select(lab.prediction_row).where(lab.prediction_row.in_(rows.values())).limit(1)
-            ).scalar()
-            if labelled is not None:
-                pid = next(k for k, v in rows.items() if v == labelled)
-                raise DuplicateRecordError(
-                    f"record {records.ids.index(pid)}: prediction {pid!r} of {ref} "
-                    "already has a label"
-                )
-            payload = {
-                "model": ref,
-                "accepted": len(records.ids),
-                "idempotency_key": key,
-                "request_sha256": request,
-            }
-            receipt = change.audit("labels.logged", f"model:{ref}", payload)
-            body = {**payload, "audit_seq": receipt.seq}
-            del body["request_sha256"]
-            request_id = self._request_row(
-                change, principal, key, request, "labels", mv, len(records.ids), body
-            )
+        stored = _replay(change.conn, principal, key, request)
+        if stored is not None:
+            return stored
+        conn = change.conn
+        p, lab = t.predictions.c, t.labels.c
+        rows = dict(
             conn.execute(
-                t.labels.insert(),
-                [
-                    {
-                        "prediction_row": rows[pid],
-                        "request_id": request_id,
-                        "label": label,
-                        "time": when or now,
-                    }
-                    for pid, label, when in zip(
-                        records.ids, records.labels, records.times, strict=True
-                    )
-                ],
+                sa.select(p.prediction_id, p.id).where(
+                    p.model_version_id == mv.id, p.prediction_id.in_(records.ids)
+                )
+            ).all()
+        )
+        for i, pid in enumerate(records.ids):
+            if pid not in rows:
+                raise RecordError(i, "prediction_id", f"prediction {pid!r} is not logged for {ref}")
+        labelled = conn.execute(
+            sa.select(lab.prediction_row).where(lab.prediction_row.in_(rows.values())).limit(1)
+        ).scalar()
+        if labelled is not None:
+            pid = next(k for k, v in rows.items() if v == labelled)
+            raise DuplicateRecordError(
+                f"record {records.ids.index(pid)}: prediction {pid!r} of {ref} already has a label"
             )
+        payload = {
+            "model": ref,
+            "accepted": len(records.ids),
+            "idempotency_key": key,
+            "request_sha256": request,
+        }
+        receipt = self._audit(change, "labels.logged", f"model:{ref}", payload)
+        body = {**payload, "audit_seq": receipt.seq}
+        del body["request_sha256"]
+        request_id = self._request_row(
+            change, principal, key, request, "labels", mv, len(records.ids), body
+        )
+        conn.execute(
+            t.labels.insert(),
+            [
+                {
+                    "prediction_row": rows[pid],
+                    "request_id": request_id,
+                    "label": label,
+                    "time": when or now,
+                }
+                for pid, label, when in zip(records.ids, records.labels, records.times, strict=True)
+            ],
+        )
         return IngestResponse(201, body, replayed=False)
 
     # -- reading -----------------------------------------------------------------
@@ -440,16 +452,104 @@ class Ingestion:
 # -- requests and responses ------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _lost_race(key: str) -> Iterator[None]:
-    """A unique key or id stored by another process meanwhile: 409, and a retry will tell."""
+# -- group commit ------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Job:
+    registry: Registry
+    store: Callable[[Any], IngestResponse]  # runs in the (shared) write transaction
+    ready: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
+    response: IngestResponse | None = None
+    error: BaseException | None = None
+
+
+@dataclass(eq=False)
+class _Group:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    waiting: list[_Job] = field(default_factory=list)
+    busy: bool = False
+
+
+_groups: dict[int, _Group] = {}  # by audit log: the registries of one store share theirs
+_groups_lock = threading.Lock()
+
+
+def _stored_together(
+    registry: Registry, key: str, store: Callable[[Any], IngestResponse]
+) -> IngestResponse:
+    """Run ``store`` in a write transaction shared with the batches waiting beside it.
+
+    Group commit: while one thread writes, batches that arrive queue up; the
+    next writer stores them all in one transaction — each in a savepoint of
+    its own, with its own audit entry and idempotency row — and one commit,
+    so concurrent posts share a write lock and an fsync. A batch refused for
+    its content fails alone; a failure of the transaction fails them all,
+    with the 409 a retry resolves.
+    """
+    with _groups_lock:
+        group = _groups.setdefault(id(registry.audit), _Group())
+    job = _Job(registry, store)
+    with group.lock:
+        group.waiting.append(job)
+        if not group.busy:
+            group.busy = job.lead = True
+    if not job.lead:
+        job.ready.wait()
+    if job.lead:  # the first to come, or promoted by the previous writer
+        _write(group)
+    if job.error is not None:
+        raise job.error
+    assert job.response is not None
+    return job.response
+
+
+def _write(group: _Group) -> None:
+    with group.lock:
+        jobs, group.waiting = group.waiting, []
     try:
-        yield
-    except sa.exc.IntegrityError:
-        raise InFlightError(
-            f"a request with Idempotency-Key {key!r} raced another one",
-            hint="retry it later with the same key",
-        ) from None
+        with jobs[0].registry.transaction() as change:
+            for job in jobs:
+                if len(jobs) == 1:
+                    job.response = job.store(change)
+                    continue
+                savepoint = change.conn.begin_nested()
+                try:
+                    job.response = job.store(change)
+                except TrustOpsError as exc:  # refused before it wrote: it fails alone
+                    savepoint.rollback()
+                    job.error = exc
+                else:
+                    savepoint.commit()
+    except TrustOpsError as exc:
+        for job in jobs:
+            job.error = job.error or exc
+    except sa.exc.IntegrityError:  # a key or id stored by another process meanwhile
+        for job in jobs:
+            job.error = InFlightError(
+                "the batch raced another one for the same key or prediction ids",
+                hint="retry it later with the same key",
+            )
+    except BaseException as exc:
+        for job in jobs:
+            job.error = exc
+    finally:
+        for job in jobs:
+            if job.error is not None:
+                job.response = None
+            job.lead = False
+            job.ready.set()
+        with group.lock:
+            if group.waiting:
+                following = group.waiting[0]
+                following.lead = True
+                following.ready.set()
+            else:
+                group.busy = False
+
+
+# -- requests and responses ------------------------------------------------------
 
 
 def _request_hash(kind: str, model: str, media_type: str, extra: list[str], body: bytes) -> str:
