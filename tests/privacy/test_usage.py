@@ -198,3 +198,28 @@ def test_reading_data_past_its_retention_warns(credit: Registry) -> None:
     record_use(credit, "credit/old@1", use="assessment", purpose="scoring")
     assert any("credit/old@1: retention ended" in w for w in credit.warnings)
     assert "retention ended" in (credit.audit.entries()[-1].reason or "")
+
+
+def test_profiling_a_registered_file_records_a_use(
+    credit: Registry, workspace: Path, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from trustops.cli import app
+
+    path = tmp_path / "persons.parquet"
+    pq.write_table(pa.table({"age": [31, 45, 52]}), path)
+    credit.register_dataset(
+        path, system="credit", purposes=["scoring"], personal_data=True, lawful_basis="contract"
+    )
+    base = ["--workspace", str(workspace), "profile", str(path), "--system", "credit"]
+    refused = CliRunner().invoke(app, [*base, "--purpose", "marketing"])
+    assert refused.exit_code == 2 and "not a permitted purpose" in refused.stderr
+    done = CliRunner().invoke(app, [*base, "--purpose", "scoring", "--format", "json"])
+    assert done.exit_code == 0, done.output
+    (use,) = uses(credit, dataset="credit/persons@1")
+    assert (use.use, use.purpose, use.used_by) == ("profiling", "scoring", "trustops profile")
+    # without --system the file is profiled as any file, nothing recorded
+    assert CliRunner().invoke(app, ["profile", str(path), "--format", "json"]).exit_code == 0
+    assert len(uses(credit)) == 1

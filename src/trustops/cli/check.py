@@ -49,16 +49,11 @@ def _registered_read(
     """The purpose-checked read of ``data`` when it is a registered version of the system's
     data (None when it is not registered); refused without a permitted purpose."""
     from trustops.cli.registry import registry_from
-    from trustops.governance import NotFoundError
-    from trustops.governance.usage import plan_use
+    from trustops.governance.usage import plan_file_read
 
     with registry_from(ctx) as reg:
         where = system or reg.model(model or "").system
-        try:
-            dv = reg.dataset(str(data), system=where)
-        except NotFoundError:
-            return None
-        return plan_use(reg, dv, use="assessment", purpose=purpose)
+        return plan_file_read(reg, data, system=where, use="assessment", purpose=purpose)
 
 
 @app.command("check")

@@ -82,6 +82,7 @@ def _data_or_profile(path: str) -> Any:
 
 @app.command("profile")
 def profile_command(
+    ctx: typer.Context,
     data: Annotated[
         str,
         typer.Argument(
@@ -116,6 +117,16 @@ def profile_command(
     output_format: Annotated[
         ProfileFormat, typer.Option("--format", help="What to print: a summary table or JSON.")
     ] = ProfileFormat.table,
+    system: Annotated[
+        str | None,
+        typer.Option(
+            "--system", help="The AI system whose registered data DATA may be (its read recorded)."
+        ),
+    ] = None,
+    purpose: Annotated[
+        str | None,
+        typer.Option("--purpose", help="With --system: why the registered data is read."),
+    ] = None,
 ) -> None:
     """Profile DATA into mergeable statistics, e.g. a reference for drift checks.
 
@@ -126,6 +137,13 @@ def profile_command(
     from trustops.reports.drift import profile_table
 
     err = Console(stderr=True)
+    read = None  # DATA as a registered dataset version: a purpose-checked, recorded read
+    if system is not None:
+        from trustops.cli.registry import registry_from
+        from trustops.governance.usage import plan_file_read
+
+        with registry_from(ctx) as reg:
+            read = plan_file_read(reg, data, system=system, use="profiling", purpose=purpose)
     ref = load_profile(reference) if reference is not None else None
     total = source_rows(data)
     # A reference reads the data 3 to 5 times (sketches, edge grids, histograms).
@@ -143,6 +161,12 @@ def profile_command(
             max_categories=max_categories,
             progress=tick,
         )
+    if read is not None:
+        from trustops.cli.registry import registry_from
+        from trustops.governance.usage import write_use
+
+        with registry_from(ctx) as reg, reg.transaction() as change:
+            write_use(change, read, used_by="trustops profile")
     if output is not None:
         save_profile(result, output)
         err.print(f"wrote {output}")

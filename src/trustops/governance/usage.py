@@ -63,6 +63,7 @@ __all__ = [
     "PlannedUse",
     "PurposeError",
     "RetentionWarning",
+    "plan_file_read",
     "plan_use",
     "record_use",
     "retention_warnings",
@@ -148,6 +149,20 @@ def plan_use(
             'privacy.purpose_mismatch = "warn"',
         )
     return PlannedUse(dataset, use, purpose, "allowed", expired)
+
+
+def plan_file_read(
+    registry: Registry, path: Any, *, system: str, use: str, purpose: str | None = None
+) -> PlannedUse | None:
+    """:func:`plan_use` for a file when it is a registered version of ``system``'s data (found
+    by its content hash), else None: a command reading a file checks here before reading."""
+    from trustops.governance.registry import NotFoundError
+
+    try:
+        dv = registry.dataset(str(path), system=system)
+    except NotFoundError:
+        return None
+    return plan_use(registry, dv, use=use, purpose=purpose)
 
 
 def _join(*parts: str | None) -> str | None:
