@@ -215,6 +215,15 @@ def test_new_evidence_after_approval_invalidates_it(world: World) -> None:
     world.registry.promote(ref, "production")
 
 
+def test_monitoring_windows_do_not_cancel_approvals(world: World) -> None:
+    """A version in service keeps being monitored; its windows are not evidence a policy reads."""
+    ref = world.new_version()
+    _approve_fully(world, ref)
+    world.registry.record_evidence("monitoring_window", ref, {"window": 1, "breaches": []})
+    assert world.approvals.gate(ref).ok
+    world.registry.promote(ref, "production")
+
+
 def test_a_rejection_ends_the_request(world: World) -> None:
     ref = world.new_version()
     request = world.approvals.request(ref, principal=world.people["dan"])

@@ -53,7 +53,11 @@ __all__ = [
     "version_facts",
 ]
 
-NOT_COUNTED = ("policy_decision", "report")  # evidence kinds a policy does not look at
+# Evidence kinds a policy does not look at, so they never make a decision or an
+# approval stale: decisions and reports themselves, and the monitoring windows of a
+# version in service (a breach acts through the monitor's alerts, not by silently
+# cancelling the approvals in flight; see docs/monitoring.md).
+NOT_COUNTED = ("policy_decision", "report", "monitoring_window")
 
 
 class PromotionBlocked(TrustOpsError):
