@@ -358,7 +358,7 @@ def test_batches_waiting_together_share_one_transaction_and_fail_alone(
     senders = [threading.Thread(target=send, args=(n,)) for n in range(6)]
     for sender in senders:
         sender.start()
-    group = ingest._groups[id(registry.audit)]
+    group = ingest._groups[registry.audit]
     deadline = time.monotonic() + 30
     while len(group.waiting) < 6 and time.monotonic() < deadline:
         time.sleep(0.01)

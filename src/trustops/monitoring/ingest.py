@@ -60,6 +60,7 @@ import functools
 import hashlib
 import json
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -472,7 +473,8 @@ class _Group:
     busy: bool = False
 
 
-_groups: dict[int, _Group] = {}  # by audit log: the registries of one store share theirs
+# By audit log (the registries of one store share theirs); gone with it.
+_groups: weakref.WeakKeyDictionary[Any, _Group] = weakref.WeakKeyDictionary()
 _groups_lock = threading.Lock()
 
 
@@ -489,7 +491,7 @@ def _stored_together(
     with the 409 a retry resolves.
     """
     with _groups_lock:
-        group = _groups.setdefault(id(registry.audit), _Group())
+        group = _groups.setdefault(registry.audit, _Group())
     job = _Job(registry, store)
     with group.lock:
         group.waiting.append(job)
