@@ -17,7 +17,7 @@ saw acknowledged is sent again, with its key, by :meth:`Client.resend_spilled`.
 :class:`PredictionLogger` collects records one at a time and sends them in
 batches of ``batch_size``.
 
-Needs ``httpx`` (``pip install httpx``), imported when a client is made.
+Needs ``httpx`` (``pip install 'trustops[client]'``), imported when a client is made.
 
 Example (a server at ``url`` and a token whose user logs predictions in
 system ``credit``)::
@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from trustops.errors import TrustOpsError
+from trustops.errors import TrustOpsError, UnsupportedError
 
 __all__ = ["Client", "ClientError", "PredictionLogger"]
 
@@ -95,7 +95,12 @@ class Client:
         spill_dir: str | os.PathLike[str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        import httpx
+        try:
+            import httpx
+        except ImportError:
+            raise UnsupportedError(
+                "trustops.client needs httpx", hint="pip install 'trustops[client]'"
+            ) from None
 
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout)

@@ -8,6 +8,7 @@ skipped with a message saying so; SQLite still covers everything.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -41,15 +42,15 @@ def _pg_unavailable() -> str | None:
     return _pg_checked["reason"]
 
 
-@pytest.fixture
-def pg_schema_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+@contextlib.contextmanager
+def pg_schema(prefix: str = "trustops_test") -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards (or a skip)."""
     reason = _pg_unavailable()
     if reason:
         pytest.skip(f"PostgreSQL half skipped: {reason}")
     from trustops.governance.database import normalise_url
 
-    schema = f"trustops_test_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(normalise_url(PG_URL))
     with admin.begin() as conn:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
@@ -60,6 +61,13 @@ def pg_schema_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    with pg_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -17,19 +17,16 @@ import logging
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
-import sqlalchemy as sa
 import uvicorn
 
-from tests.governance.conftest import PG_URL, _pg_unavailable
+from tests.governance.conftest import pg_schema
 from trustops.governance import Registry, init_workspace
 from trustops.governance.workspace import Settings, load_settings
 from trustops.server.app import create_app
@@ -44,22 +41,8 @@ def fresh_database(kind: str, folder: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'store.db'}"
         return
-    reason = _pg_unavailable()
-    if reason:
-        pytest.skip(f"PostgreSQL half skipped: {reason}")
-    from trustops.governance.database import normalise_url
-
-    schema = f"trustops_server_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(normalise_url(PG_URL))
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with pg_schema("trustops_server") as url:
+        yield url
 
 
 class _ListHandler(logging.Handler):
