@@ -152,6 +152,17 @@ class Pending:
     notes: list[tuple[int, str]] = field(default_factory=list)
 
 
+# The statements of every append, built once (an append only binds their parameters).
+_HEAD = sa.select(t.audit_head.c.size, t.audit_head.c.frontier).where(t.audit_head.c.id == 1)
+_HEAD_FOR_UPDATE = _HEAD.with_for_update()
+_INSERT_ENTRY = t.audit_entries.insert()
+_MOVE_HEAD = (
+    t.audit_head.update()
+    .where(t.audit_head.c.id == 1)
+    .values(size=sa.bindparam("new_size"), frontier=sa.bindparam("new_frontier"))
+)
+
+
 def _slug(origin: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", origin)
 
@@ -178,11 +189,7 @@ class AuditLog:
     # -- writing ---------------------------------------------------------------
 
     def _head(self, conn: Connection) -> CompactRange:
-        query = sa.select(t.audit_head.c.size, t.audit_head.c.frontier).where(
-            t.audit_head.c.id == 1
-        )
-        if self.db.dialect == "postgresql":
-            query = query.with_for_update()
+        query = _HEAD_FOR_UPDATE if self.db.dialect == "postgresql" else _HEAD
         row = conn.execute(query).one()
         return CompactRange.from_bytes(row.size, row.frontier)
 
@@ -217,17 +224,12 @@ class AuditLog:
         leaf = canonical_json(entry)
         digest = leaf_hash(leaf)
         conn.execute(
-            t.audit_entries.insert().values(
-                seq=entry["seq"], leaf=leaf, leaf_hash=digest, time=entry["time"],
-                actor=actor, action=action, subject=subject,
-            )
+            _INSERT_ENTRY,
+            {"seq": entry["seq"], "leaf": leaf, "leaf_hash": digest, "time": entry["time"],
+             "actor": actor, "action": action, "subject": subject},
         )  # fmt: skip
         frontier.append(digest)
-        conn.execute(
-            t.audit_head.update()
-            .where(t.audit_head.c.id == 1)
-            .values(size=frontier.size, frontier=frontier.to_bytes())
-        )
+        conn.execute(_MOVE_HEAD, {"new_size": frontier.size, "new_frontier": frontier.to_bytes()})
         if frontier.size % self.checkpoint_every == 0:
             self._sign(conn, pending, frontier)
         return Receipt(frontier.size - 1, digest.hex())

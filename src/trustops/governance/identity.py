@@ -254,6 +254,23 @@ def _audit(
     )
 
 
+def _token_principal() -> sa.Select[Any]:
+    """A token by the hash of its secret, with its user and one row per membership."""
+    k, u, m, s = t.api_tokens.c, t.users.c, t.memberships.c, t.systems.c
+    members = t.memberships.join(t.systems, s.id == m.system_id)
+    return (
+        sa.select(k.id, k.hash, k.expires_at, k.revoked_at, u.name.label("user"), u.admin,
+                  s.name.label("system"), m.role)
+        .select_from(t.api_tokens.join(t.users, u.id == k.user_id).outerjoin(
+            members, m.user_id == u.id))
+        .where(k.hash == sa.bindparam("digest"))
+    )  # fmt: skip
+
+
+# Built once: a request's authentication only binds the digest.
+_TOKEN_PRINCIPAL = _token_principal()
+
+
 class Identity:
     """Users, tokens, memberships and sessions of one store (see the module docstring).
 
@@ -459,26 +476,27 @@ class Identity:
         return Principal(u.name, bool(u.admin), self._roles(conn, u.id), credential)
 
     def authenticate(self, secret: str) -> Principal:
-        """The user a token's secret belongs to, or :class:`AuthenticationError`."""
+        """The user a token's secret belongs to, or :class:`AuthenticationError`.
+
+        One indexed query per call (token, user and roles joined), nothing
+        cached: a revoked token or membership counts from the next request.
+        """
         if not isinstance(secret, str) or not _SECRET.fullmatch(secret):
             raise AuthenticationError()
         if not secret.startswith(TOKEN_PREFIX):
             raise AuthenticationError()
         digest = _digest(secret)
-        k = t.api_tokens.c
         with self.registry.db.read() as conn:
-            row = conn.execute(
-                sa.select(k.id, k.hash, k.user_id, k.expires_at, k.revoked_at).where(
-                    k.hash == digest
-                )
-            ).first()
-            if row is None or not hmac.compare_digest(row.hash, digest):
-                raise AuthenticationError()
-            if row.revoked_at is not None or (
-                row.expires_at is not None and row.expires_at <= self._now()
-            ):
-                raise AuthenticationError()
-            return self._principal(conn, row.user_id, row.id)
+            rows = conn.execute(_TOKEN_PRINCIPAL, {"digest": digest}).all()
+        if not rows or not hmac.compare_digest(rows[0].hash, digest):
+            raise AuthenticationError()
+        row = rows[0]
+        if row.revoked_at is not None or (
+            row.expires_at is not None and row.expires_at <= self._now()
+        ):
+            raise AuthenticationError()
+        roles = {r.system: Role(r.role) for r in rows if r.system is not None}
+        return Principal(row.user, bool(row.admin), roles, row.id)
 
     # -- sessions ----------------------------------------------------------------
 

@@ -267,12 +267,7 @@ class Ingestion:
         if stored is not None:
             return stored
         conn = change.conn
-        p = t.predictions.c
-        taken = conn.execute(
-            sa.select(p.prediction_id)
-            .where(p.model_version_id == mv.id, p.prediction_id.in_(ids))
-            .limit(1)
-        ).scalar()
+        taken = conn.execute(_TAKEN, {"mv": mv.id, "ids": ids}).scalar()
         if taken is not None:
             raise DuplicateRecordError(
                 f"record {ids.index(taken)}: prediction id {taken!r} is already logged for {ref}"
@@ -559,13 +554,23 @@ def _request_hash(kind: str, model: str, media_type: str, extra: list[str], body
     return hashlib.sha256(head + b"\n" + body).hexdigest()
 
 
+# The statements of every batch, built once (a request only binds their parameters).
+_p, _r = t.predictions.c, t.ingest_requests.c
+_TAKEN = (
+    sa.select(_p.prediction_id)
+    .where(
+        _p.model_version_id == sa.bindparam("mv"),
+        _p.prediction_id.in_(sa.bindparam("ids", expanding=True)),
+    )
+    .limit(1)
+)
+_STORED = sa.select(_r.request_hash, _r.response).where(
+    _r.principal == sa.bindparam("principal"), _r.idempotency_key == sa.bindparam("key")
+)
+
+
 def _replay(conn: Any, principal: str, key: str, request: str) -> IngestResponse | None:
-    r = t.ingest_requests.c
-    row = conn.execute(
-        sa.select(r.request_hash, r.response).where(
-            r.principal == principal, r.idempotency_key == key
-        )
-    ).first()
+    row = conn.execute(_STORED, {"principal": principal, "key": key}).first()
     if row is None:
         return None
     if row.request_hash != request:

@@ -93,8 +93,12 @@ class Access:
             return "PUBLIC"
         return f"requires({self.permission})" if self.permission else "AUTHENTICATED"
 
-    def __call__(self, request: Request) -> Caller:
-        """The dependency: the caller the route's guard has already checked."""
+    async def __call__(self, request: Request) -> Caller:
+        """The dependency: the caller the route's guard has already checked.
+
+        A coroutine although it awaits nothing: FastAPI runs a plain function
+        dependency in the thread pool, a hop per request for an attribute read.
+        """
         caller = getattr(request.state, "caller", None)
         if caller is None:  # only a GuardedRoute sets it; anything else is refused
             raise HTTPException(500, "route is not guarded")
