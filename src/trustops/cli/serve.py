@@ -9,6 +9,7 @@ exists (``trustops admin create NAME --role admin`` prints the first token).
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Annotated
 
@@ -68,6 +69,11 @@ def serve(
     application = create_app(
         settings, max_body_bytes=max_body, monitor_interval=monitor_interval or None
     )
+    # What is loaded by now (the libraries, the app) lives as long as the process: set it
+    # aside from the garbage collector, whose full passes would otherwise walk it all,
+    # pausing the requests in flight (70 ms measured with the whole app loaded).
+    gc.collect()
+    gc.freeze()
     config = uvicorn.Config(
         application,
         host=host,

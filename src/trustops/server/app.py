@@ -44,6 +44,9 @@ Public = Annotated[Caller, Depends(PUBLIC)]
 
 API_PREFIX = "/api/v1"
 API_AREAS: tuple[str, ...] = (
+    # Routes are matched in this order. Prediction logging is the busiest by far and its
+    # paths overlap no other area's, so it comes first (matching 50 routes costs ~0.1 ms).
+    "predictions",
     "systems",
     "models",
     "decisions",
@@ -52,7 +55,6 @@ API_AREAS: tuple[str, ...] = (
     "audit",
     "reports",
     "users",
-    "predictions",
     "privacy",
 )
 """Modules of :mod:`trustops.server.api`, each with a ``router``, mounted under ``/api/v1``."""
