@@ -158,6 +158,35 @@ def test_revoked_token_is_refused_with_the_same_message(
     assert issued.secret.removeprefix("tro_") not in _all_text(registry, tmp_path)
 
 
+def test_a_token_is_checked_with_one_query_that_sees_every_change_at_once(
+    identity: Identity, registry: Registry
+) -> None:
+    identity.create_user("ada")
+    issued = identity.issue_token("ada")
+    assert identity.authenticate(issued.secret).roles == {}  # no membership: still signed in
+    identity.grant("ada", "credit", Role.DATA_SCIENTIST)
+    identity.grant("ada", "hr", Role.VIEWER)
+    queries: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and statement.strip() != "SELECT 1":
+            queries.append(statement)
+
+    sa.event.listen(registry.db.engine, "before_cursor_execute", seen)
+    try:
+        who = identity.authenticate(issued.secret)
+    finally:
+        sa.event.remove(registry.db.engine, "before_cursor_execute", seen)
+    assert len(queries) == 1
+    assert who.roles == {"credit": Role.DATA_SCIENTIST, "hr": Role.VIEWER}
+    assert who.user == "ada" and not who.admin and who.credential == issued.id
+    identity.revoke("ada", "hr")  # nothing cached: the next request sees it
+    assert identity.authenticate(issued.secret).roles == {"credit": Role.DATA_SCIENTIST}
+    identity.revoke_token(issued.id)
+    with pytest.raises(AuthenticationError):
+        identity.authenticate(issued.secret)
+
+
 def test_expired_token_is_refused(identity: Identity, clock: Clock) -> None:
     identity.create_user("ada")
     issued = identity.issue_token("ada", expires_at=clock.now + timedelta(days=1))
