@@ -191,7 +191,7 @@ def count_groups(
         if not (s.min() >= 0 and s.max() <= 1):
             raise InputError(
                 f"column {sname!r} must hold probabilities in [0, 1], "
-                f"found values in [{s.min():g}, {s.max():g}]"
+                f"found values in [{float(s.min())!r}, {float(s.max())!r}]"
             )
         counts = dataclasses.replace(
             counts, scores=count_scores(codes, levels, t, s, sample_weight=weights)

@@ -470,7 +470,7 @@ def _govern(
     for e in entries:
         table.add_row(str(e.seq), e.actor, e.action, e.subject, e.reason or "")
     console.print(table)
-    console.print(f"stages after the rollback: {', '.join(f'{k} {v}' for k, v in stages.items())}")
+    console.print(f"stages at the end: {', '.join(f'{k} {v}' for k, v in stages.items())}")
     verdict = "[bold green]verified[/]" if in_store.ok and offline.ok else "[bold red]FAILED[/]"
     console.print(
         f"audit log {verdict}: {exported} entries, {len(offline.log.checkpoints)} signed "

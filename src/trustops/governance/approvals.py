@@ -83,6 +83,7 @@ from trustops.core.approvals import (
 from trustops.core.audit import canonical_json
 from trustops.errors import InputError, UsageError
 from trustops.governance import schema as t
+from trustops.governance.database import insert_id
 from trustops.governance.gates import (
     Gate,
     PromotionBlocked,
@@ -188,13 +189,6 @@ class Override:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def _insert(conn: Connection, statement: Any) -> int:
-    """Run an INSERT and return the new row's primary key."""
-    key = conn.execute(statement).inserted_primary_key
-    assert key is not None
-    return int(key[0])
 
 
 def _votes(conn: Connection, request_id: int) -> list[VoteRecord]:
@@ -375,7 +369,7 @@ class Approvals:
                 self._move(change, row, version, "invalidate", self.registry.actor,
                            existing.invalid_because)  # fmt: skip
             now = self._now()
-            rid = _insert(
+            rid = insert_id(
                 conn,
                 t.approval_requests.insert().values(
                     model_version_id=version.id, artifact_hash=version.artifact_hash,
@@ -592,7 +586,7 @@ class Approvals:
             if decision_passes(decision):
                 raise ConflictError(f"the decision on {version.ref} passes: nothing to override")
             now = self._now()
-            oid = _insert(
+            oid = insert_id(
                 conn,
                 t.approval_overrides.insert().values(
                     model_version_id=version.id, artifact_hash=version.artifact_hash,

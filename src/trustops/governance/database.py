@@ -61,6 +61,13 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def insert_id(conn: Connection, statement: Any) -> int:
+    """Run an INSERT and return the new row's primary key (every governance table has one)."""
+    key = conn.execute(statement).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 def _sqlite_engine(url: str) -> Engine:
     engine = sa.create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
 

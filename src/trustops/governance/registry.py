@@ -59,7 +59,7 @@ from trustops.errors import InputError, UsageError
 from trustops.governance import schema as t
 from trustops.governance.artifacts import ArtifactStore
 from trustops.governance.auditlog import AuditLog, Pending, Receipt, utc_now
-from trustops.governance.database import Database, open_database
+from trustops.governance.database import Database, insert_id, open_database
 from trustops.governance.workspace import (
     Settings,
     find_workspace,
@@ -102,13 +102,6 @@ class ConflictError(InputError):
     """The action conflicts with what is registered (a name taken, a stage already held)."""
 
     status = 409
-
-
-def _insert(conn: Connection, statement: Any) -> int:
-    """Run an INSERT and return the new row's primary key."""
-    key = conn.execute(statement).inserted_primary_key
-    assert key is not None
-    return int(key[0])
 
 
 def _check_name(what: str, name: str) -> str:
@@ -492,7 +485,7 @@ class Registry:
                 sa.select(t.systems.c.id).where(t.systems.c.name == name)
             ).first():
                 raise ConflictError(f"system {name!r} already exists")
-            sid = _insert(change.conn, t.systems.insert().values(**row))
+            sid = insert_id(change.conn, t.systems.insert().values(**row))
             system = self._system_row(change.conn, sid)
             change.audit("system.created", f"system:{name}", system.to_dict())
         return system
@@ -604,7 +597,7 @@ class Registry:
                 )
             ).scalar()
             if did is None:
-                did = _insert(
+                did = insert_id(
                     conn, t.datasets.insert().values(system_id=sid, name=name, created_at=utc_now())
                 )
             version = 1 + (
@@ -615,7 +608,7 @@ class Registry:
                 ).scalar()
                 or 0
             )
-            vid = _insert(
+            vid = insert_id(
                 conn,
                 t.dataset_versions.insert().values(
                     dataset_id=did,
@@ -832,7 +825,7 @@ class Registry:
                 sa.select(t.models.c.id).where(t.models.c.system_id == sid, t.models.c.name == name)
             ).scalar()
             if mid is None:
-                mid = _insert(
+                mid = insert_id(
                     conn, t.models.insert().values(system_id=sid, name=name, created_at=utc_now())
                 )
             mv = t.model_versions.c
@@ -840,7 +833,7 @@ class Registry:
                 conn.execute(sa.select(sa.func.max(mv.version)).where(mv.model_id == mid)).scalar()
                 or 0
             )
-            vid = _insert(
+            vid = insert_id(
                 conn,
                 t.model_versions.insert().values(
                     model_id=mid,
@@ -1005,7 +998,7 @@ class Registry:
         with self.transaction() as change:
             conn = change.conn
             subject_type, sid, label = self._subject(conn, subject, system)
-            eid = _insert(
+            eid = insert_id(
                 conn,
                 t.evidence.insert().values(
                     kind=kind,
@@ -1104,7 +1097,7 @@ class Registry:
             p = t.policies.c
             known = conn.execute(sa.select(p.id).where(p.hash == policy.hash)).scalar()
             if known is None:
-                _insert(
+                insert_id(
                     conn,
                     t.policies.insert().values(
                         name=policy.name, version=policy.version, hash=policy.hash,
@@ -1117,7 +1110,7 @@ class Registry:
                     {"name": policy.name, "version": policy.version, "hash": policy.hash},
                 )
             subject_type, sid, label = self._subject(conn, subject, system)
-            eid = _insert(
+            eid = insert_id(
                 conn,
                 t.evidence.insert().values(
                     kind="policy_decision", subject_type=subject_type, subject_id=sid,

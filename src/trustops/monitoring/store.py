@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from trustops.core.audit import canonical_json
 from trustops.governance import schema as t
 from trustops.governance.auditlog import utc_now
+from trustops.governance.database import insert_id
 from trustops.governance.registry import ConflictError, NotFoundError, Registry
 from trustops.monitoring.config import MonitorConfig, build_config
 from trustops.monitoring.evaluate import Evaluation, MonitorState, iso
@@ -185,12 +186,6 @@ def list_monitors(registry: Registry) -> list[StoredMonitor]:
         return [_row(registry, conn, n) for n in names.all()]
 
 
-def _insert(conn: Any, statement: Any) -> int:
-    key = conn.execute(statement).inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
 def _payload(
     monitor: StoredMonitor, window: Any, check: Any, evidence_id: int, content_hash: str
 ) -> dict[str, Any]:
@@ -226,7 +221,7 @@ def record_evaluation(
             content = result.to_dict()
             body = _json(content)
             digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
-            eid = _insert(
+            eid = insert_id(
                 conn,
                 t.evidence.insert().values(
                     kind=EVIDENCE_KIND, subject_type="model_version",
@@ -239,7 +234,7 @@ def record_evaluation(
                                                "content_hash": digest}
             )  # fmt: skip
             w = result.window
-            wid = _insert(
+            wid = insert_id(
                 conn,
                 t.monitor_windows.insert().values(
                     monitor_id=monitor.id, window_index=w.index, start=iso(w.start),
@@ -262,7 +257,7 @@ def record_evaluation(
                 if check.action == "none":
                     continue
                 payload = _payload(monitor, result, check, eid, digest)
-                aid = _insert(
+                aid = insert_id(
                     conn,
                     t.alert_records.insert().values(
                         monitor_id=monitor.id, window_id=wid, key=check.key,

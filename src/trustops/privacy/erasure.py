@@ -55,6 +55,7 @@ from trustops.errors import InputError
 from trustops.governance import Registry
 from trustops.governance import schema as t
 from trustops.governance.auditlog import utc_now
+from trustops.governance.database import insert_id
 from trustops.governance.subjects import (
     SubjectKeyError,
     key_id,
@@ -105,12 +106,6 @@ def _ids(subject_ids: Sequence[str] | str | os.PathLike[str]) -> list[str]:
     if not ids:
         raise InputError("no subject ids given")
     return list(dict.fromkeys(ids))
-
-
-def _insert(conn: Any, statement: Any) -> int:
-    key = conn.execute(statement).inserted_primary_key
-    assert key is not None
-    return int(key[0])
 
 
 def _label(conn: Any, subject_type: str, vid: int) -> str:
@@ -245,7 +240,7 @@ def request_erasure(
     with registry.transaction() as change:
         conn = change.conn
         _check_key(conn, plan.key_id)  # again, under the write lock
-        rid = _insert(
+        rid = insert_id(
             conn,
             t.erasure_requests.insert().values(
                 reference=reference, subjects=plan.subjects, found=plan.found,
@@ -292,7 +287,7 @@ def request_erasure(
                 }
                 body = canonical_json(content).decode()
                 digest = hashlib.sha256(body.encode()).hexdigest()
-                eid = _insert(
+                eid = insert_id(
                     conn,
                     t.evidence.insert().values(
                         kind="erasure", subject_type="model_version", subject_id=version.id,

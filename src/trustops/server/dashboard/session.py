@@ -26,10 +26,12 @@ import hmac
 from starlette.requests import Request
 from starlette.responses import Response
 
+from trustops.server.security import SESSION_COOKIE
+
 __all__ = ["COOKIE", "clear_cookie", "csrf_matches", "same_origin", "session_secret", "set_cookie"]
 
-COOKIE = "trustops_session"
-"""The session cookie's name."""
+COOKIE = SESSION_COOKIE
+"""The session cookie's name (the one the API's guard reads)."""
 
 
 def session_secret(request: Request) -> str | None:
