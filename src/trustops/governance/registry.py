@@ -1038,12 +1038,22 @@ class Registry:
 
     def _evidence_row(self, conn: Connection, eid: int) -> Evidence:
         r = conn.execute(sa.select(t.evidence).where(t.evidence.c.id == eid)).one()._mapping
-        if r["subject_type"] == "model_version":
-            mv = self._model_row(conn, r["subject_id"])
-            label = f"model:{mv.system}/{mv.ref}"
-        else:
-            dv = self._dataset_row(conn, r["subject_id"])
-            label = f"dataset:{dv.system}/{dv.ref}"
+        return self._evidence_from(conn, r, {})
+
+    def _evidence_from(
+        self, conn: Connection, r: Any, labels: dict[tuple[str, int], str]
+    ) -> Evidence:
+        """An evidence row as a record; ``labels`` caches subject labels across rows."""
+        key = (r["subject_type"], r["subject_id"])
+        label = labels.get(key)
+        if label is None:
+            if r["subject_type"] == "model_version":
+                mv = self._model_row(conn, r["subject_id"])
+                label = f"model:{mv.system}/{mv.ref}"
+            else:
+                dv = self._dataset_row(conn, r["subject_id"])
+                label = f"dataset:{dv.system}/{dv.ref}"
+            labels[key] = label
         return Evidence(
             id=r["id"],
             kind=r["kind"],
@@ -1063,14 +1073,15 @@ class Registry:
     ) -> list[Evidence]:
         """Evidence records, oldest first, optionally for one subject and of one kind."""
         e = t.evidence.c
-        query = sa.select(e.id).order_by(e.id)
+        query = sa.select(t.evidence).order_by(e.id)
         with self.db.read() as conn:
             if subject is not None:
                 subject_type, sid, _ = self._subject(conn, subject, system)
                 query = query.where(e.subject_type == subject_type, e.subject_id == sid)
             if kind:
                 query = query.where(e.kind == kind)
-            return [self._evidence_row(conn, i) for i in conn.execute(query).scalars().all()]
+            labels: dict[tuple[str, int], str] = {}  # one subject lookup, not one per record
+            return [self._evidence_from(conn, r._mapping, labels) for r in conn.execute(query)]
 
     # -- policies and decisions --------------------------------------------------
 
