@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from trustops.governance.migrations.triggers import append_only
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -151,27 +153,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_approval_overrides")),
     )
 
-    _append_only()
+    append_only(*APPEND_ONLY)
 
 
 APPEND_ONLY = ("approval_gates", "approval_votes", "approval_overrides")
-
-
-def _append_only() -> None:
-    """As 0001 does: refuse UPDATE and DELETE (PostgreSQL: 0001's trigger function)."""
-    dialect = op.get_bind().dialect.name
-    for table in APPEND_ONLY:
-        if dialect == "sqlite":
-            for event in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-                )
-        elif dialect == "postgresql":
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
-                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION trustops_append_only()"
-            )
 
 
 def downgrade() -> None:

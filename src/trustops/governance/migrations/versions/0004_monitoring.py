@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from trustops.governance.migrations.triggers import append_only
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -271,19 +273,7 @@ def _upgrade_monitors() -> None:
         _fk("retraining_lineage", "model_version_id", "model_versions"),
         sa.PrimaryKeyConstraint("model_version_id", name=op.f("pk_retraining_lineage")),
     )
-    dialect = op.get_bind().dialect.name
-    for table in _MONITORING_APPEND_ONLY:  # as 0001 does (its trigger function is reused)
-        if dialect == "sqlite":
-            for event in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-                )
-        elif dialect == "postgresql":
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
-                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION trustops_append_only()"
-            )
+    append_only(*_MONITORING_APPEND_ONLY)  # 0001's trigger function is reused
 
 
 def _downgrade_monitors() -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from trustops.governance.migrations.triggers import append_only
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -89,23 +91,7 @@ def _upgrade_protection() -> None:
     op.create_index(
         op.f("ix_dp_releases_dataset_version_id"), "dp_releases", ["dataset_version_id"]
     )
-    _append_only("dp_releases")
-
-
-def _append_only(table: str) -> None:
-    """A release, once made, is public: its record is never changed (as 0001 does)."""
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        for event in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
-    elif dialect == "postgresql":
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
-            f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION trustops_append_only()"
-        )
+    append_only("dp_releases")  # a release, once made, is public: never changed
 
 
 def _downgrade_protection() -> None:
