@@ -95,7 +95,7 @@ class Metrics:
             self._sum[key] += seconds
             self._total[key] += 1
 
-    def render(self, extra: dict[str, float] | None = None) -> str:
+    def render(self) -> str:
         """The metrics in Prometheus text format 0.0.4."""
         lines = [
             "# HELP trustops_http_requests_total HTTP requests by method, route and status.",
@@ -134,8 +134,6 @@ class Metrics:
             "# TYPE trustops_process_start_time_seconds gauge",
             f"trustops_process_start_time_seconds {self.started:.3f}",
         ]
-        for name, value in sorted((extra or {}).items()):
-            lines += [f"# TYPE {name} gauge", f"{name} {value}"]
         return "\n".join(lines) + "\n"
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -121,7 +121,6 @@ class Caller:
     store: Store
     principal: Principal | None
     request_id: str
-    _registries: list[Registry] = field(default_factory=list)
 
     @property
     def user(self) -> str:
@@ -170,14 +169,13 @@ def _bearer(request: Request) -> str | None:
         return None
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        raise HTTPException(
-            401, "use Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"}
-        )
+        raise HTTPException(401, "use Authorization: Bearer <token>", _CHALLENGE)
     return value.strip()
 
 
-def authenticate(request: Request, store: Store) -> tuple[Principal, bool]:
-    """The principal of the request's token or session cookie, and whether it was the cookie.
+def authenticate(request: Request, store: Store) -> Principal:
+    """The principal of the request's token or session cookie (a cookie-signed API change
+    needs the CSRF header too).
 
     401 (one message for unknown, revoked and expired credentials) otherwise.
     """
@@ -186,25 +184,28 @@ def authenticate(request: Request, store: Store) -> tuple[Principal, bool]:
     token = _bearer(request)
     cookie = request.cookies.get(SESSION_COOKIE) if token is None else None
     if token is None and not cookie:
-        raise HTTPException(401, "authentication required", {"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, "authentication required", _CHALLENGE)
     identity = store.identity()
     try:
         if token is not None:
-            return identity.authenticate(token), False
+            return identity.authenticate(token)
         assert cookie is not None
         principal = identity.authenticate_session(cookie)
     except AuthenticationError:
-        raise HTTPException(
-            401, "invalid, expired or revoked credentials", {"WWW-Authenticate": "Bearer"}
-        ) from None
-    if request.method not in _SAFE_METHODS and request.url.path.startswith("/api/"):
-        sent = request.headers.get(CSRF_HEADER, "")
-        expected = identity.session_csrf(cookie)
-        if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
-            raise HTTPException(
-                403, f"a session-authenticated change needs the {CSRF_HEADER} header"
-            )
-    return principal, True
+        raise HTTPException(401, "invalid, expired or revoked credentials", _CHALLENGE) from None
+    api_change = request.method not in _SAFE_METHODS and request.url.path.startswith("/api/")
+    if api_change and not csrf_matches(
+        identity.session_csrf(cookie), request.headers.get(CSRF_HEADER)
+    ):
+        raise HTTPException(403, f"a session-authenticated change needs the {CSRF_HEADER} header")
+    return principal
+
+
+def csrf_matches(expected: str, sent: object) -> bool:
+    """Whether a sent CSRF token (form field or header) is the session's (constant-time)."""
+    if not isinstance(sent, str) or not sent:
+        return False
+    return hmac.compare_digest(expected.encode("utf-8"), sent.encode("utf-8"))
 
 
 def _status_of(exc: BaseException) -> int:
@@ -252,9 +253,9 @@ class GuardedRoute(APIRoute):
                 raise HTTPException(
                     401,
                     "credentials are refused in the URL; send Authorization: Bearer <token>",
-                    {"WWW-Authenticate": "Bearer"},
+                    _CHALLENGE,
                 )
-            principal, _ = await run_in_threadpool(authenticate, request, store)
+            principal = await run_in_threadpool(authenticate, request, store)
             request.state.caller = caller = Caller(store, principal, request_id)
             request.state.user = principal.user
             try:

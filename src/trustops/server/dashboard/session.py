@@ -21,29 +21,24 @@ Example:
 
 from __future__ import annotations
 
-import hmac
-
 from starlette.requests import Request
 from starlette.responses import Response
 
-from trustops.server.security import SESSION_COOKIE
+from trustops.server.security import SESSION_COOKIE, csrf_matches
 
-__all__ = ["COOKIE", "clear_cookie", "csrf_matches", "same_origin", "session_secret", "set_cookie"]
-
-COOKIE = SESSION_COOKIE
-"""The session cookie's name (the one the API's guard reads)."""
+__all__ = ["clear_cookie", "csrf_matches", "same_origin", "session_secret", "set_cookie"]
 
 
 def session_secret(request: Request) -> str | None:
     """The session secret the browser sent, if any."""
-    value = request.cookies.get(COOKIE)
+    value = request.cookies.get(SESSION_COOKIE)
     return value or None
 
 
 def set_cookie(request: Request, response: Response, secret: str, *, max_age: int) -> None:
     """Give the browser the session secret (see the module docstring for the flags)."""
     response.set_cookie(
-        COOKIE,
+        SESSION_COOKIE,
         secret,
         max_age=max_age,
         path="/",
@@ -56,15 +51,12 @@ def set_cookie(request: Request, response: Response, secret: str, *, max_age: in
 def clear_cookie(request: Request, response: Response) -> None:
     """Tell the browser to forget the session cookie."""
     response.delete_cookie(
-        COOKIE, path="/", secure=request.url.scheme == "https", httponly=True, samesite="strict"
+        SESSION_COOKIE,
+        path="/",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
     )
-
-
-def csrf_matches(expected: str, sent: object) -> bool:
-    """Whether the form's ``csrf`` field is the session's token (constant-time)."""
-    if not isinstance(sent, str) or not sent:
-        return False
-    return hmac.compare_digest(expected.encode("utf-8"), sent.encode("utf-8"))
 
 
 def same_origin(origin: str | None, scheme: str, host: str | None) -> bool:
