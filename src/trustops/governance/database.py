@@ -61,9 +61,12 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def insert_id(conn: Connection, statement: Any) -> int:
-    """Run an INSERT and return the new row's primary key (every governance table has one)."""
-    key = conn.execute(statement).inserted_primary_key
+def insert_id(conn: Connection, statement: Any, params: dict[str, Any] | None = None) -> int:
+    """Run an INSERT and return the new row's primary key (every governance table has one).
+
+    Values in ``params`` (not baked into ``statement``) let a hot path compile it once.
+    """
+    key = conn.execute(statement, params).inserted_primary_key
     assert key is not None
     return int(key[0])
 

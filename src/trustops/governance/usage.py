@@ -52,6 +52,7 @@ import sqlalchemy as sa
 from trustops.errors import InputError
 from trustops.governance import schema as t
 from trustops.governance.auditlog import utc_now
+from trustops.governance.database import insert_id
 
 if TYPE_CHECKING:
     from trustops.governance.auditlog import Receipt
@@ -212,7 +213,8 @@ def write_use(
         receipt = change.audit(
             "data.used", f"dataset:{_label(dv)}", payload, reason=planned.warning
         )
-    key = change.conn.execute(
+    use_id = insert_id(
+        change.conn,
         t.data_uses.insert().values(
             dataset_version_id=dv.id,
             use=planned.use,
@@ -223,12 +225,11 @@ def write_use(
             audit_seq=receipt.seq,
             created_at=utc_now(),
             created_by=change.registry.actor,
-        )
-    ).inserted_primary_key
-    assert key is not None
+        ),
+    )
     if planned.warning:
         change.registry.warnings.append(planned.warning)
-    return int(key[0])
+    return use_id
 
 
 def _dataset(registry: Registry, dataset: DatasetVersion | str, system: str | None) -> Any:

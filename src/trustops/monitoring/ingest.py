@@ -72,6 +72,7 @@ from trustops.core.audit import canonical_json
 from trustops.errors import InputError, TrustOpsError, UsageError
 from trustops.governance import schema as t
 from trustops.governance.auditlog import utc_now
+from trustops.governance.database import insert_id
 from trustops.governance.registry import ConflictError, Registry
 from trustops.monitoring.records import (
     JSON,
@@ -255,7 +256,7 @@ class Ingestion:
             "response": canonical_json(response).decode(),
             "created_at": utc_now(),
         }
-        return _insert(change.conn, t.ingest_requests, row)
+        return insert_id(change.conn, t.ingest_requests.insert(), row)
 
     def _store_predictions(
         self, change: Any, principal: str, key: str, request: str, mv: _Version, table: pa.Table
@@ -287,9 +288,9 @@ class Ingestion:
         request_id = self._request_row(
             change, principal, key, request, "predictions", mv, len(ids), body
         )
-        batch = _insert(
+        batch = insert_id(
             conn,
-            t.prediction_batches,
+            t.prediction_batches.insert(),
             {
                 "request_id": request_id,
                 "model_version_id": mv.id,
@@ -582,11 +583,6 @@ def _replay(conn: Any, principal: str, key: str, request: str) -> IngestResponse
 
 
 # -- storage helpers ---------------------------------------------------------------
-
-
-def _insert(conn: Any, table: sa.Table, row: dict[str, Any]) -> int:
-    """Insert ``row`` and return its id (values as parameters: the statement compiles once)."""
-    return int(conn.execute(table.insert(), row).inserted_primary_key[0])
 
 
 def _time_bound(value: str | datetime | None, field: str) -> str | None:
